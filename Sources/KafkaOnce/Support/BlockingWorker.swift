@@ -1,0 +1,95 @@
+import Foundation
+
+/// A dedicated thread that runs blocking calls on behalf of async code.
+///
+/// librdkafka's polls and synchronous commits, SQLite's fsyncs and libpq's round trips block the
+/// calling thread. Run on the Swift cooperative pool (two threads on a two-core machine) they would
+/// stall every task in the process, so each client owns one of these instead and hands it closures.
+/// Jobs run one at a time, in submission order. The thread ends when the worker is stopped or
+/// released, after the jobs already queued have run.
+public final class BlockingWorker: Sendable {
+    private let queue = JobQueue()
+
+    /// Starts the thread.
+    ///
+    /// - Parameter name: The thread's name, shown in debuggers and crash reports.
+    public init(name: String) {
+        let queue = self.queue
+        let thread = Thread { queue.serve() }
+        thread.name = name
+        thread.start()
+    }
+
+    deinit {
+        queue.stop()
+    }
+
+    /// Runs `body` on the worker's thread and returns its result.
+    ///
+    /// - Throws: Whatever `body` throws, or ``KafkaError/Code/closed`` when the worker was stopped.
+    public func run<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Value, any Error>) in
+            let accepted = queue.submit {
+                continuation.resume(with: Result { try body() })
+            }
+            if !accepted {
+                continuation.resume(throwing: KafkaError(code: .closed, message: "the worker thread was stopped"))
+            }
+        }
+    }
+
+    /// Queues `job` without waiting for it; returns `false` when the worker was stopped.
+    @discardableResult
+    public func submit(_ job: @escaping @Sendable () -> Void) -> Bool {
+        queue.submit(job)
+    }
+
+    /// Lets queued jobs finish, then ends the thread. New jobs are refused.
+    public func stop() {
+        queue.stop()
+    }
+}
+
+/// The worker's job list, shared by the thread and the submitters.
+private final class JobQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var jobs: [() -> Void] = []
+    private var isStopping = false
+
+    func submit(_ job: @escaping () -> Void) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !isStopping else { return false }
+        jobs.append(job)
+        condition.signal()
+        return true
+    }
+
+    func stop() {
+        condition.lock()
+        isStopping = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    func serve() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty && !isStopping {
+                condition.wait()
+            }
+            if jobs.isEmpty {
+                condition.unlock()
+                return
+            }
+            let batch = jobs
+            jobs.removeAll(keepingCapacity: true)
+            condition.unlock()
+
+            for job in batch {
+                job()
+            }
+        }
+    }
+}
