@@ -93,3 +93,11 @@ private final class JobQueue: @unchecked Sendable {
         }
     }
 }
+
+/// Runs one blocking closure on a fresh thread and returns its result, for the rare wait that
+/// has no worker of its own (draining partitions at shutdown).
+func onDedicatedThread<Value: Sendable>(_ body: @escaping @Sendable () -> Value) async -> Value {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: body()) }.start()
+    }
+}

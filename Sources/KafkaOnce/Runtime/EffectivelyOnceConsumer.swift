@@ -1,0 +1,204 @@
+import Foundation
+import Synchronization
+
+/// A Kafka consumer that runs its handler once per message, even when Kafka redelivers.
+///
+/// For each message it derives an idempotency key, claims the key in the store, runs the handler
+/// only for a new key, records the outcome, and commits the offset only after the outcome is
+/// durable. A crash, a rebalance or a duplicate produce then never applies a recorded effect twice
+/// and never loses a message.
+///
+/// ```swift
+/// let consumer = EffectivelyOnceConsumer(
+///     configuration: .init(bootstrapServers: "localhost:9092", groupID: "payments", topics: ["orders"]),
+///     store: try SQLiteDeduplicationStore(path: "payments.sqlite")
+/// ) { message, context in
+///     try await payments.charge(message.value, idempotencyKey: context.idempotencyKey)
+/// }
+/// try await consumer.run()  // until SIGINT or SIGTERM
+/// ```
+///
+/// - Important: In plain mode, an effect that happened just before a crash, and whose outcome was
+///   not yet recorded, happens again after the restart (the key is then "maybe applied", see
+///   ``AbandonedClaimPolicy``). Close that window by passing ``MessageContext/idempotencyKey``
+///   downstream, or by using a transactional handler, whose statements commit with the record.
+public final class EffectivelyOnceConsumer: Sendable {
+    /// The settings the consumer runs with.
+    public let configuration: EffectivelyOnceConfiguration
+    /// Counters and gauges, readable at any time.
+    public let metrics = EffectivelyOnceMetrics()
+    private let store: any DeduplicationStore
+    private let processing: Processing
+    private let onDuplicate: DuplicateHandler?
+    private let logger: KafkaOnceLogger
+    private let testHooks: EffectivelyOnceTestHooks
+    private let currentSession = Mutex<ConsumerSession?>(nil)
+
+    /// Creates a consumer whose handler runs outside the store (plain mode).
+    ///
+    /// - Parameters:
+    ///   - configuration: Brokers, group, topics and policies.
+    ///   - store: Where outcomes are recorded.
+    ///   - logger: Lifecycle steps at `debug`, dead letters and skips at `warning` and above.
+    ///   - onDuplicate: Called for each message skipped as a duplicate, with its record.
+    ///   - handler: Runs once per new message. Throw to fail the attempt.
+    public convenience init(
+        configuration: EffectivelyOnceConfiguration,
+        store: any DeduplicationStore,
+        logger: KafkaOnceLogger = .disabled,
+        onDuplicate: DuplicateHandler? = nil,
+        handler: @escaping MessageHandler
+    ) {
+        self.init(
+            configuration: configuration,
+            store: store,
+            processing: .plain(handler),
+            logger: logger,
+            onDuplicate: onDuplicate,
+            testHooks: EffectivelyOnceTestHooks()
+        )
+    }
+
+    /// Creates a consumer whose handler runs inside the store's transaction (transactional mode):
+    /// its statements and the key's record commit together, or neither does.
+    ///
+    /// Messages of a poll batch share one transaction, so a crash rolls all of them back, effects
+    /// and records alike: this is both the safest and the fastest mode.
+    ///
+    /// - Parameter transactionalHandler: Runs synchronously on the store's thread; use
+    ///   ``TransactionalContext/transaction`` for every write that must happen once.
+    public convenience init(
+        configuration: EffectivelyOnceConfiguration,
+        store: some TransactionalDeduplicationStore,
+        logger: KafkaOnceLogger = .disabled,
+        onDuplicate: DuplicateHandler? = nil,
+        transactionalHandler: @escaping TransactionalMessageHandler
+    ) {
+        self.init(
+            configuration: configuration,
+            store: store,
+            processing: .transactional(transactionalHandler, store),
+            logger: logger,
+            onDuplicate: onDuplicate,
+            testHooks: EffectivelyOnceTestHooks()
+        )
+    }
+
+    /// Creates a consumer with test switches; see ``EffectivelyOnceTestHooks``.
+    @_spi(Testing)
+    public convenience init(
+        configuration: EffectivelyOnceConfiguration,
+        store: any DeduplicationStore,
+        logger: KafkaOnceLogger = .disabled,
+        testHooks: EffectivelyOnceTestHooks,
+        handler: @escaping MessageHandler
+    ) {
+        self.init(
+            configuration: configuration,
+            store: store,
+            processing: .plain(handler),
+            logger: logger,
+            onDuplicate: nil,
+            testHooks: testHooks
+        )
+    }
+
+    /// Creates a transactional consumer with test switches; see ``EffectivelyOnceTestHooks``.
+    @_spi(Testing)
+    public convenience init(
+        configuration: EffectivelyOnceConfiguration,
+        store: some TransactionalDeduplicationStore,
+        logger: KafkaOnceLogger = .disabled,
+        testHooks: EffectivelyOnceTestHooks,
+        transactionalHandler: @escaping TransactionalMessageHandler
+    ) {
+        self.init(
+            configuration: configuration,
+            store: store,
+            processing: .transactional(transactionalHandler, store),
+            logger: logger,
+            onDuplicate: nil,
+            testHooks: testHooks
+        )
+    }
+
+    private init(
+        configuration: EffectivelyOnceConfiguration,
+        store: any DeduplicationStore,
+        processing: Processing,
+        logger: KafkaOnceLogger,
+        onDuplicate: DuplicateHandler?,
+        testHooks: EffectivelyOnceTestHooks
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.processing = processing
+        self.logger = logger
+        self.onDuplicate = onDuplicate
+        self.testHooks = testHooks
+    }
+
+    /// Consumes until ``shutdown()``, task cancellation, or (by default) SIGINT or SIGTERM, then
+    /// drains in-flight messages, records them, commits, and leaves the group.
+    ///
+    /// - Throws: A one-line error when the brokers cannot be reached at start, when the store
+    ///   fails beyond its retry limit, or when a message fails under ``FailurePolicy/stop``.
+    ///   Nothing that was not recorded is committed in any case.
+    public func run() async throws {
+        let context = RuntimeContext(
+            configuration: configuration,
+            store: store,
+            processing: processing,
+            onDuplicate: onDuplicate,
+            metrics: metrics,
+            logger: logger,
+            owner: Self.makeOwnerID(),
+            deadLetters: try makeDeadLetterPublisher(),
+            testHooks: testHooks
+        )
+        let session = ConsumerSession(context: context)
+        try currentSession.withLock { current in
+            guard current == nil else {
+                throw EffectivelyOnceError("run() was called while the consumer is already running")
+            }
+            current = session
+        }
+        defer { currentSession.withLock { $0 = nil } }
+
+        let signals =
+            configuration.handlesSignals
+            ? SignalWatcher.shared.register { [logger] signal in
+                logger.log(.info, "signal received, shutting down", metadata: ["signal": String(signal)])
+                session.requestStop()
+            } : nil
+        defer { signals?.cancel() }
+
+        try await withTaskCancellationHandler {
+            try await session.run()
+        } onCancel: {
+            session.requestStop()
+        }
+    }
+
+    /// Asks a running consumer to stop gracefully; ``run()`` returns once it has.
+    public func shutdown() {
+        currentSession.withLock { $0 }?.requestStop()
+    }
+
+    private func makeDeadLetterPublisher() throws -> DeadLetterPublisher? {
+        guard case .deadLetter = configuration.failurePolicy else { return nil }
+        return try DeadLetterPublisher(
+            bootstrapServers: configuration.consumer.bootstrapServers,
+            properties: configuration.deadLetterProducerProperties,
+            logger: logger
+        )
+    }
+
+    /// `host/pid/random`: unique per run, readable in the store.
+    private static func makeOwnerID() -> String {
+        let host = ProcessInfo.processInfo.hostName
+        let process = ProcessInfo.processInfo.processIdentifier
+        let random = UInt32.random(in: 0...UInt32.max)
+        return "\(host)/\(process)/\(String(random, radix: 16))"
+    }
+}

@@ -1,0 +1,396 @@
+/// The per-message contract for one partition: claim, handle, record, then make the offset
+/// committable. Lives on its worker's task; nothing here is shared.
+struct PartitionProcessor {
+    let worker: PartitionWorker
+    let context: RuntimeContext
+    let fence: PartitionFence
+    /// Outcomes handled but not yet recorded (only with ``OutcomeBatching/perBatch(maxMessages:)``).
+    private var pending: [RecordedOutcome] = []
+    /// The last offset handled, recorded or not.
+    private var lastHandled: Int64?
+
+    /// Starts a new epoch of the partition in the store, which fences out its previous owner.
+    init(worker: PartitionWorker, context: RuntimeContext) async throws {
+        self.worker = worker
+        self.context = context
+        let partition = worker.partition
+        let owner = context.owner
+        let epochs = try await StoreRetry.run("acquire", worker: worker, context: context) {
+            try await context.store.acquire([partition], owner: owner)
+        }
+        guard let epoch = epochs[partition] else {
+            throw EffectivelyOnceError(
+                "the store returned no epoch for \(partition); the store implementation is faulty"
+            )
+        }
+        self.fence = PartitionFence(partition: partition, owner: owner, epoch: epoch)
+        context.logger.log(
+            .debug,
+            "partition acquired",
+            metadata: ["kafka.partition": partition.description, "kafka_once.epoch": String(epoch)]
+        )
+    }
+
+    var configuration: EffectivelyOnceConfiguration { context.configuration }
+    var metrics: EffectivelyOnceMetrics { context.metrics }
+
+    /// Processes one batch of the partition, in order.
+    mutating func process(_ messages: [KafkaMessage]) async throws {
+        let runs = PreparedMessage.runs(
+            of: messages,
+            keys: configuration.keys,
+            namespace: configuration.keyNamespace,
+            metrics: metrics
+        )
+        for run in runs {
+            switch context.processing {
+            case .plain(let handler):
+                try await processPlain(run, handler: handler)
+            case .transactional(let handler, let store):
+                try await processTransactional(run, handler: handler, store: store)
+            }
+        }
+        try await flush()
+    }
+
+    // MARK: - Plain mode
+
+    private mutating func processPlain(_ run: [PreparedMessage], handler: MessageHandler) async throws {
+        let outcomes = try await claim(run)
+        for (item, outcome) in zip(run, outcomes) {
+            guard !worker.revoked else { throw PartitionStop.revoked }
+            if context.testHooks.commitsBeforeRecording { publish(item.message.offset) }
+            try await handle(item, outcome, handler: handler)
+        }
+    }
+
+    private mutating func handle(_ item: PreparedMessage, _ outcome: ClaimOutcome, handler: MessageHandler) async throws
+    {
+        switch outcome {
+        case .acquired:
+            try await runHandler(item, maybeApplied: false, handler: handler)
+        case .abandoned(let previous):
+            metrics.abandonedClaims.add(1)
+            if await shouldReprocess(item.message, previous) {
+                try await runHandler(item, maybeApplied: true, handler: handler)
+            } else {
+                try await handled(item, recording: .completed(result: nil), attempts: 0)
+            }
+        case .busy:
+            let settled = try await claimUntilSettled(item)
+            try await handle(item, settled, handler: handler)
+        default:
+            try await skip(item, outcome)
+        }
+    }
+
+    /// Runs the handler with retries, then records the outcome or applies the failure policy.
+    private mutating func runHandler(_ item: PreparedMessage, maybeApplied: Bool, handler: MessageHandler) async throws
+    {
+        var attempt = 1
+        while true {
+            let messageContext = MessageContext(
+                idempotencyKey: item.key,
+                attempt: attempt,
+                isMaybeApplied: maybeApplied
+            )
+            do {
+                try await handler(item.message, messageContext)
+                metrics.processed.add(1)
+                try await handled(item, recording: .completed(result: messageContext.result), attempts: attempt)
+                return
+            } catch {
+                guard !worker.revoked else { throw PartitionStop.revoked }
+                if attempt >= configuration.retry.maxAttempts {
+                    try await fail(item, reason: "\(error)", attempts: attempt)
+                    return
+                }
+                try await backOff(after: attempt, item: item, error: error)
+                attempt += 1
+            }
+        }
+    }
+
+    // MARK: - Transactional mode
+
+    private mutating func processTransactional(
+        _ run: [PreparedMessage],
+        handler: @escaping TransactionalMessageHandler,
+        store: any TransactionalDeduplicationStore
+    ) async throws {
+        var start = 0
+        while start < run.count {
+            guard !worker.revoked else { throw PartitionStop.revoked }
+            let slice = Array(run[start...])
+            let batch = try await StoreRetry.run("transaction", worker: worker, context: context) {
+                [fence, configuration] in
+                try await store.withTransaction(fence: fence) { transaction in
+                    try TransactionalBatch.run(
+                        slice,
+                        in: transaction,
+                        handler: handler,
+                        leaseDuration: configuration.leaseDuration
+                    )
+                }
+            }
+            try await settle(slice.prefix(batch.handledCount), batch)
+            start += batch.handledCount
+
+            guard let stop = batch.stop else { continue }
+            let item = slice[batch.handledCount]
+            switch stop {
+            case .handlerFailed(let error):
+                try await retryTransactional(item, firstError: error, handler: handler, store: store)
+            case .needsAttention(let outcome):
+                try await skip(item, outcome)
+            case .busy:
+                // Another partition's owner holds the key; the next transaction claims it again.
+                try await sleepUnlessRevoked(.milliseconds(100))
+                continue
+            }
+            start += 1
+        }
+    }
+
+    /// Applies what a committed transaction did: counts, duplicate hooks, the committable offset.
+    private mutating func settle(_ items: ArraySlice<PreparedMessage>, _ batch: TransactionalBatch.Result) async throws
+    {
+        for (item, outcome) in zip(items, batch.outcomes) {
+            switch outcome {
+            case .acquired, .abandoned:
+                metrics.processed.add(1)
+            case .completed(let record):
+                metrics.duplicatesSkipped.add(1)
+                await context.onDuplicate?(item.message, record)
+            case .failed:
+                metrics.failedSkipped.add(1)
+            case .conflict, .busy:
+                break
+            }
+            lastHandled = item.message.offset
+        }
+        if let last = items.last { publish(last.message.offset) }
+    }
+
+    /// Runs a message that failed inside a batch on its own, one transaction per attempt.
+    private mutating func retryTransactional(
+        _ item: PreparedMessage,
+        firstError: String,
+        handler: @escaping TransactionalMessageHandler,
+        store: any TransactionalDeduplicationStore
+    ) async throws {
+        var lastError = firstError
+        for attempt in 2...max(2, configuration.retry.maxAttempts) where attempt <= configuration.retry.maxAttempts {
+            try await backOff(after: attempt - 1, item: item, error: lastError)
+            let batch = try await StoreRetry.run("transaction", worker: worker, context: context) {
+                [fence, configuration] in
+                try await store.withTransaction(fence: fence) { transaction in
+                    try TransactionalBatch.run(
+                        [item],
+                        in: transaction,
+                        handler: handler,
+                        leaseDuration: configuration.leaseDuration,
+                        attempt: attempt
+                    )
+                }
+            }
+            if batch.handledCount == 1 {
+                try await settle([item], batch)
+                return
+            }
+            if case .handlerFailed(let error) = batch.stop { lastError = error }
+        }
+        try await fail(item, reason: lastError, attempts: configuration.retry.maxAttempts)
+    }
+
+    // MARK: - Outcomes
+
+    private mutating func skip(_ item: PreparedMessage, _ outcome: ClaimOutcome) async throws {
+        switch outcome {
+        case .completed(let record):
+            metrics.duplicatesSkipped.add(1)
+            await context.onDuplicate?(item.message, record)
+        case .failed:
+            metrics.failedSkipped.add(1)
+        case .conflict(let record):
+            metrics.conflicts.add(1)
+            try await resolveConflict(item, record)
+        case .acquired, .abandoned, .busy:
+            preconditionFailure("\(outcome) is handled, not skipped")
+        }
+        try await handled(item, recording: nil, attempts: 0)
+    }
+
+    private mutating func resolveConflict(_ item: PreparedMessage, _ record: DeduplicationRecord) async throws {
+        let reason =
+            "conflict: key \(item.key) was recorded from \(record.origin) with payload fingerprint "
+            + "\(record.fingerprint), this message's is \(item.fingerprint)"
+        switch configuration.conflictPolicy {
+        case .skip:
+            context.logger.log(
+                .warning,
+                "conflicting message skipped",
+                metadata: metadata(item, ["kafka_once.reason": reason])
+            )
+        case .stop:
+            throw EffectivelyOnceError(
+                "\(item.message.coordinates): \(reason); the consumer stopped (conflictPolicy = .stop)"
+            )
+        case .failurePolicy:
+            // The key's record belongs to the first message, so only the dead letter is written.
+            try await applyFailurePolicy(item, reason: reason, attempts: 0)
+        }
+    }
+
+    /// Applies the failure policy to a message whose last attempt failed, and records it failed.
+    private mutating func fail(_ item: PreparedMessage, reason: String, attempts: Int) async throws {
+        try await applyFailurePolicy(item, reason: reason, attempts: attempts)
+        try await handled(item, recording: .failed(reason: reason), attempts: attempts)
+    }
+
+    private func applyFailurePolicy(_ item: PreparedMessage, reason: String, attempts: Int) async throws {
+        switch configuration.failurePolicy {
+        case .stop:
+            throw EffectivelyOnceError(
+                "\(item.message.coordinates) failed after \(attempts) attempt(s): \(reason); the consumer stopped "
+                    + "without committing it (set failurePolicy to .deadLetter(topic:) to move on)"
+            )
+        case .deadLetter(let topic):
+            guard let deadLetters = context.deadLetters else {
+                throw EffectivelyOnceError("no dead-letter producer for \(topic)")
+            }
+            let (message, key) = (item.message, item.key)
+            try await StoreRetry.run("dead letter", worker: worker, context: context) {
+                try await deadLetters.publish(message, to: topic, key: key, error: reason, attempts: attempts)
+            }
+            metrics.deadLettered.add(1)
+            context.logger.log(
+                .warning,
+                "message dead-lettered",
+                metadata: metadata(item, ["kafka_once.reason": reason])
+            )
+        case .skip:
+            context.logger.log(
+                .error,
+                "failed message skipped",
+                metadata: metadata(item, ["kafka_once.reason": reason])
+            )
+        }
+    }
+
+    /// Marks a message handled; `recording` is the outcome to record, if any.
+    private mutating func handled(
+        _ item: PreparedMessage,
+        recording kind: RecordedOutcome.Kind?,
+        attempts: Int
+    ) async throws {
+        if let kind {
+            pending.append(
+                RecordedOutcome(
+                    key: item.key,
+                    fingerprint: item.fingerprint,
+                    origin: item.message.coordinates,
+                    kind: kind,
+                    attempts: attempts
+                )
+            )
+        }
+        lastHandled = item.message.offset
+
+        switch configuration.outcomeBatching {
+        case .perMessage:
+            try await flush()
+        case .perBatch(let maxMessages):
+            if pending.count >= maxMessages { try await flush() }
+            if pending.isEmpty { publish(item.message.offset) }
+        }
+    }
+
+    /// Records pending outcomes durably, then makes everything handled so far committable.
+    private mutating func flush() async throws {
+        if !pending.isEmpty {
+            let outcomes = pending
+            let (store, fence) = (context.store, fence)
+            try await StoreRetry.run("record", worker: worker, context: context) {
+                try await store.finish(outcomes, fence: fence)
+            }
+            pending.removeAll(keepingCapacity: true)
+        }
+        if let lastHandled { publish(lastHandled) }
+    }
+
+    private func publish(_ offset: Int64) {
+        let next = offset + 1
+        if worker.committableOffset.load(ordering: .relaxed) < next {
+            worker.committableOffset.store(next, ordering: .releasing)
+        }
+    }
+
+    // MARK: - Claims
+
+    private func claim(_ run: [PreparedMessage]) async throws -> [ClaimOutcome] {
+        let requests = run.map(\.request)
+        let (store, fence, lease) = (context.store, fence, configuration.leaseDuration)
+        return try await StoreRetry.run("claim", worker: worker, context: context) {
+            try await store.claim(requests, fence: fence, leaseDuration: lease)
+        }
+    }
+
+    /// Claims one key again until its other owner finishes or lets its lease expire.
+    private func claimUntilSettled(_ item: PreparedMessage) async throws -> ClaimOutcome {
+        var wait: Duration = .milliseconds(50)
+        while true {
+            try await sleepUnlessRevoked(wait)
+            wait = min(wait * 2, .seconds(2))
+            let outcome = try await claim([item])[0]
+            if case .busy = outcome { continue }
+            return outcome
+        }
+    }
+
+    private func shouldReprocess(_ message: KafkaMessage, _ previous: DeduplicationRecord) async -> Bool {
+        switch configuration.abandonedClaimPolicy {
+        case .reprocess: true
+        case .skip: false
+        case .decide(let decide): await decide(message, previous)
+        }
+    }
+
+    // MARK: - Waiting
+
+    private func backOff(after attempt: Int, item: PreparedMessage, error: any Error) async throws {
+        try await backOff(after: attempt, item: item, error: "\(error)")
+    }
+
+    private func backOff(after attempt: Int, item: PreparedMessage, error: String) async throws {
+        metrics.retries.add(1)
+        context.logger.log(
+            .debug,
+            "handler failed, retrying",
+            metadata: metadata(item, ["kafka_once.attempt": String(attempt), "kafka_once.error": error])
+        )
+        worker.isBackingOff.store(true, ordering: .relaxed)
+        defer { worker.isBackingOff.store(false, ordering: .relaxed) }
+        try await sleepUnlessRevoked(configuration.retry.backoff(after: attempt))
+    }
+
+    /// Sleeps in short steps so that a revocation ends the wait promptly.
+    private func sleepUnlessRevoked(_ duration: Duration) async throws {
+        let deadline = ContinuousClock.now + duration
+        while ContinuousClock.now < deadline {
+            guard !worker.revoked else { throw PartitionStop.revoked }
+            try await Task.sleep(for: min(.milliseconds(20), deadline - ContinuousClock.now))
+        }
+    }
+
+    private func metadata(_ item: PreparedMessage, _ extra: [String: String]) -> [String: String] {
+        extra.merging(
+            [
+                "kafka.topic": item.message.topic,
+                "kafka.partition": String(item.message.partition),
+                "kafka.offset": String(item.message.offset),
+                "kafka_once.key": item.key,
+            ]
+        ) { first, _ in first }
+    }
+}

@@ -1,0 +1,89 @@
+import Dispatch
+import Synchronization
+
+/// Processes one assigned partition's messages in order, on its own task.
+///
+/// The poll loop hands it batches; it claims, handles and records them, and publishes the
+/// highest offset whose outcome is durable (``committableOffset``), which the poll loop commits.
+/// On revocation it finishes the message in hand and drops the rest: the next owner reads them.
+final class PartitionWorker: Sendable {
+    let partition: KafkaTopicPartition
+    /// Messages handed over and not yet done.
+    let buffered = Atomic<Int>(0)
+    /// The offset to commit: one past the last message whose outcome is durable; -1 before any.
+    let committableOffset = Atomic<Int64>(-1)
+    /// Whether a failed message is waiting for its next attempt (the partition is paused then).
+    let isBackingOff = Atomic<Bool>(false)
+    let isRevoked = Atomic<Bool>(false)
+    private let inbox: AsyncStream<[KafkaMessage]>.Continuation
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(partition: KafkaTopicPartition, context: RuntimeContext) {
+        self.partition = partition
+        let (stream, inbox) = AsyncStream.makeStream(of: [KafkaMessage].self)
+        self.inbox = inbox
+        Task { [self] in
+            await serve(stream, context: context)
+            finished.signal()
+        }
+    }
+
+    /// Queues messages of this partition, in offset order.
+    func enqueue(_ messages: [KafkaMessage], metrics: EffectivelyOnceMetrics) {
+        buffered.add(messages.count)
+        metrics.inFlight.add(messages.count)
+        inbox.yield(messages)
+    }
+
+    /// Processes what is queued, then ends.
+    func finishInput() {
+        inbox.finish()
+    }
+
+    /// Finishes the message in hand, drops the rest, then ends.
+    func revoke() {
+        isRevoked.store(true, ordering: .releasing)
+        inbox.finish()
+    }
+
+    /// Waits, blocking the calling thread, until the worker ended or `timeout` passed.
+    ///
+    /// - Returns: Whether the worker ended.
+    func waitUntilFinished(timeout: Duration) -> Bool {
+        let ended = finished.wait(timeout: .now() + .milliseconds(Int(timeout.milliseconds))) == .success
+        if ended { finished.signal() }
+        return ended
+    }
+
+    var revoked: Bool { isRevoked.load(ordering: .acquiring) }
+
+    // MARK: - The task
+
+    private func serve(_ stream: AsyncStream<[KafkaMessage]>, context: RuntimeContext) async {
+        var processor: PartitionProcessor?
+        for await messages in stream {
+            defer {
+                buffered.add(-messages.count)
+                context.metrics.inFlight.add(-messages.count)
+            }
+            guard !revoked, context.stopError == nil else { continue }
+            do {
+                if processor == nil {
+                    processor = try await PartitionProcessor(worker: self, context: context)
+                }
+                try await processor!.process(messages)
+            } catch PartitionStop.revoked {
+                continue
+            } catch PartitionStop.fenced {
+                context.logger.log(
+                    .info,
+                    "partition fenced: another consumer owns it now",
+                    metadata: ["kafka.partition": partition.description]
+                )
+                isRevoked.store(true, ordering: .releasing)
+            } catch {
+                context.stop(because: error)
+            }
+        }
+    }
+}

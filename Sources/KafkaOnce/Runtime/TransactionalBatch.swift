@@ -1,0 +1,91 @@
+/// One transaction of transactional mode: claims, the handler's statements and the outcomes of
+/// consecutive messages, committed together by the store.
+enum TransactionalBatch {
+    /// What the transaction did, once committed.
+    struct Result: Sendable {
+        /// How many leading messages were handled (processed or skipped) in the transaction.
+        var handledCount = 0
+        /// The claim outcome of each handled message.
+        var outcomes: [ClaimOutcome] = []
+        /// Why the transaction stopped before the last message, if it did.
+        var stop: Stop?
+    }
+
+    /// Why a transaction stopped early; the message at `handledCount` needs the runtime.
+    enum Stop: Sendable {
+        /// The handler threw; its statements were rolled back to the message's savepoint.
+        case handlerFailed(String)
+        /// A conflict, whose policy may produce a dead letter outside the transaction.
+        case needsAttention(ClaimOutcome)
+        /// Another partition's owner holds the key.
+        case busy
+    }
+
+    private static let savepoint = "kafka_once_message"
+
+    /// Runs inside the store's transaction, on the store's thread.
+    static func run(
+        _ items: [PreparedMessage],
+        in transaction: any DeduplicationTransaction,
+        handler: TransactionalMessageHandler,
+        leaseDuration: Duration,
+        attempt: Int = 1
+    ) throws -> Result {
+        let claims = try transaction.claim(items.map(\.request), leaseDuration: leaseDuration)
+        var result = Result()
+        var outcomes: [RecordedOutcome] = []
+
+        for (item, claim) in zip(items, claims) {
+            switch claim {
+            case .acquired, .abandoned:
+                if let error = try runHandler(item, in: transaction, handler: handler, attempt: attempt) {
+                    result.stop = .handlerFailed(error)
+                } else {
+                    outcomes.append(
+                        RecordedOutcome(
+                            key: item.key,
+                            fingerprint: item.fingerprint,
+                            origin: item.message.coordinates,
+                            kind: .completed(result: nil),
+                            attempts: attempt
+                        )
+                    )
+                }
+            case .completed, .failed:
+                break
+            case .conflict:
+                result.stop = .needsAttention(claim)
+            case .busy:
+                result.stop = .busy
+            }
+            if result.stop != nil { break }
+            result.outcomes.append(claim)
+            result.handledCount += 1
+        }
+
+        try transaction.finish(outcomes)
+        return result
+    }
+
+    /// Runs the handler behind a savepoint; returns its error after undoing its statements.
+    private static func runHandler(
+        _ item: PreparedMessage,
+        in transaction: any DeduplicationTransaction,
+        handler: TransactionalMessageHandler,
+        attempt: Int
+    ) throws -> String? {
+        try transaction.savepoint(savepoint)
+        do {
+            try handler(
+                item.message,
+                TransactionalContext(idempotencyKey: item.key, attempt: attempt, transaction: transaction)
+            )
+            try transaction.release(savepoint: savepoint)
+            return nil
+        } catch {
+            try transaction.rollback(toSavepoint: savepoint)
+            try transaction.release(savepoint: savepoint)
+            return "\(error)"
+        }
+    }
+}
