@@ -87,6 +87,7 @@ public final class KafkaProducer: Sendable {
     ///
     /// - Returns: Where each record was written, in the order of `records`.
     /// - Throws: The first delivery error, after every record has been reported.
+    @discardableResult
     public func send(_ records: [KafkaProducerRecord]) async throws -> [KafkaTopicPartitionOffset] {
         guard !records.isEmpty else { return [] }
         let batch = DeliveryBatch(count: records.count)

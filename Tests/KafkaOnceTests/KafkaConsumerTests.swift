@@ -1,0 +1,85 @@
+import Foundation
+import KafkaOnce
+import KafkaOnceTesting
+import Synchronization
+import Testing
+
+@Suite struct KafkaConsumerTests {
+    let servers = TestCluster.shared.bootstrapServers
+
+    @Test func aWrongPropertyNameFailsAtConstructionNamingIt() throws {
+        var configuration = KafkaConsumerConfiguration(bootstrapServers: servers, groupID: "g")
+        configuration.properties["fetch.wait.maximum.ms"] = "10"
+        let error = #expect(throws: KafkaError.self) { try KafkaConsumer(configuration: configuration) }
+        #expect(error?.code == .configuration)
+        #expect(error?.message.contains("fetch.wait.maximum.ms") == true)
+    }
+
+    @Test func aWrongPropertyValueFailsAtConstructionNamingIt() throws {
+        var configuration = KafkaConsumerConfiguration(bootstrapServers: servers, groupID: "g")
+        configuration.properties["session.timeout.ms"] = "soon"
+        let error = #expect(throws: KafkaError.self) { try KafkaConsumer(configuration: configuration) }
+        #expect(error?.message.contains("session.timeout.ms") == true)
+    }
+
+    @Test func anUnreachableBrokerIsAClearErrorInBoundedTime() async throws {
+        let consumer = try KafkaConsumer(configuration: .init(bootstrapServers: "127.0.0.1:1", groupID: "g"))
+        let started = ContinuousClock.now
+        let error = await #expect(throws: KafkaError.self) { try await consumer.metadata(timeout: .seconds(2)) }
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(error?.message.contains("127.0.0.1:1") == true)
+        try await consumer.close()
+    }
+
+    @Test func aNewMemberStartsExactlyAfterTheCommittedOffsets() async throws {
+        let topic = try TestCluster.uniqueTopic("commit")
+        try await TestCluster.produce(ids: (0..<10).map { "m\($0)" }, to: topic)
+        let partition = KafkaTopicPartition(topic: topic, partition: 0)
+        let group = "commit-\(UUID().uuidString.prefix(6))"
+
+        let first = try KafkaConsumer(configuration: .init(bootstrapServers: servers, groupID: group))
+        try await first.assign([KafkaTopicPartitionOffset(topic: topic, partition: 0, offset: KafkaOffset.stored)])
+        let firstBatch = try await pollUntil(first, count: 4)
+        let head = Array(firstBatch.prefix(4))
+        try await first.commit(head.nextOffsets)
+        #expect(try await first.committed([partition]).first?.offset == 4)
+        try await first.close()
+
+        let second = try KafkaConsumer(configuration: .init(bootstrapServers: servers, groupID: group))
+        try await second.assign([KafkaTopicPartitionOffset(topic: topic, partition: 0, offset: KafkaOffset.stored)])
+        let rest = try await pollUntil(second, count: 6)
+        try await second.close()
+        #expect(rest.map(\.offset) == Array(4..<10))
+    }
+
+    @Test func anInjectedOffsetCommitErrorComesBackFromTheCommitCall() async throws {
+        let cluster = try MockKafkaCluster()
+        try cluster.createTopic("t", partitions: 1)
+        let consumer = try KafkaConsumer(configuration: .init(bootstrapServers: cluster.bootstrapServers, groupID: "g"))
+        try await consumer.assign([KafkaTopicPartitionOffset(topic: "t", partition: 0, offset: 0)])
+
+        cluster.injectErrors(.offsetCommit, [.notCoordinator, .notCoordinator, .notCoordinator, .illegalGeneration])
+        let error = await #expect(throws: KafkaError.self) {
+            try await consumer.commit([KafkaTopicPartitionOffset(topic: "t", partition: 0, offset: 1)])
+        }
+        #expect(error?.code == .broker)
+        cluster.clearErrors(.offsetCommit)
+        try await consumer.close()
+    }
+
+    @Test func aTombstoneAndAnEmptyValueAreOrdinaryMessages() async throws {
+        let topic = try TestCluster.uniqueTopic("tombstone")
+        let producer = try KafkaProducer(configuration: .init(bootstrapServers: servers))
+        try await producer.send([
+            KafkaProducerRecord(topic: topic, partition: 0, key: [1], value: nil),
+            KafkaProducerRecord(topic: topic, partition: 0, key: nil, value: []),
+        ])
+        try await producer.close()
+
+        let consumer = try KafkaConsumer(configuration: .init(bootstrapServers: servers, groupID: "g"))
+        try await consumer.assign([KafkaTopicPartitionOffset(topic: topic, partition: 0, offset: 0)])
+        let messages = try await pollUntil(consumer, count: 2)
+        try await consumer.close()
+        #expect(messages.map(\.isTombstone) == [true, false])
+    }
+}
