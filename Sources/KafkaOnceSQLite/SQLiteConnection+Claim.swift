@@ -1,0 +1,130 @@
+import CSQLite
+import Foundation
+import KafkaOnce
+
+extension SQLiteConnection {
+    /// Starts a new epoch for each partition, owned by `owner`. Runs inside the caller's transaction.
+    func acquire(_ partitions: [KafkaTopicPartition], owner: String) throws -> [KafkaTopicPartition: Int64] {
+        let bump = try prepared(
+            """
+            INSERT INTO kafka_once_partitions (topic, "partition", owner, epoch) VALUES (?, ?, ?, 1)
+            ON CONFLICT (topic, "partition")
+            DO UPDATE SET owner = excluded.owner, epoch = kafka_once_partitions.epoch + 1
+            """
+        )
+        var epochs: [KafkaTopicPartition: Int64] = [:]
+        for partition in partitions {
+            try bump.run([.text(partition.topic), .integer(Int64(partition.partition)), .text(owner)])
+            epochs[partition] = try currentOwner(of: partition)?.epoch
+        }
+        return epochs
+    }
+
+    /// Throws ``DeduplicationStoreError/Code/fenced`` unless `fence` names the partition's current
+    /// owner and epoch.
+    func checkFence(_ fence: PartitionFence) throws {
+        guard let current = try currentOwner(of: fence.partition) else {
+            throw DeduplicationStoreError(
+                .fenced,
+                "the fence \(fence) is not valid: \(fence.partition) was never acquired in the SQLite store "
+                    + "at '\(path)'; call acquire(_:owner:) when the partition is assigned"
+            )
+        }
+        guard current.owner == fence.owner, current.epoch == fence.epoch else {
+            throw DeduplicationStoreError(
+                .fenced,
+                "the fence \(fence) is stale: \(fence.partition) now belongs to '\(current.owner)' at epoch "
+                    + "\(current.epoch) in the SQLite store at '\(path)'; stop processing the partition"
+            )
+        }
+    }
+
+    private func currentOwner(of partition: KafkaTopicPartition) throws -> (owner: String, epoch: Int64)? {
+        try prepared(#"SELECT owner, epoch FROM kafka_once_partitions WHERE topic = ? AND "partition" = ?"#)
+            .firstRow([.text(partition.topic), .integer(Int64(partition.partition))]) { row in
+                (row.text(at: 0) ?? "", row.integer(at: 1))
+            }
+    }
+
+    /// Claims keys in order under a fence already checked in the caller's transaction.
+    ///
+    /// A new key costs one insert; only keys that already have a record are read, and decided by
+    /// ``ClaimRules``, the rules every store shares.
+    func claim(
+        _ requests: [ClaimRequest],
+        fence: PartitionFence,
+        leaseDuration: Duration,
+        now: Date
+    ) throws -> [ClaimOutcome] {
+        let insert = try prepared(
+            """
+            INSERT INTO kafka_once_records (key, fingerprint, state, owner, epoch, topic, "partition",
+                "offset", lease_expiry, attempts, created_at, updated_at)
+            VALUES (?, ?, 'in_progress', ?, ?, ?, ?, ?, ?, 0, ?, ?)
+            ON CONFLICT (key) DO NOTHING
+            """
+        )
+        let nowSeconds = now.timeIntervalSince1970
+        let expiry = nowSeconds + leaseDuration.seconds
+
+        var outcomes: [ClaimOutcome] = []
+        outcomes.reserveCapacity(requests.count)
+        for request in requests {
+            let inserted = try insert.run { row in
+                row.add(request.key)
+                row.add(request.fingerprint.hexDigits)
+                row.add(fence.owner)
+                row.add(fence.epoch)
+                row.add(request.origin.topic)
+                row.add(Int64(request.origin.partition))
+                row.add(request.origin.offset)
+                row.add(expiry)
+                row.add(nowSeconds)
+                row.add(nowSeconds)
+            }
+            if inserted == 1 {
+                outcomes.append(.acquired)
+            } else {
+                try outcomes.append(claimExisting(request, fence: fence, expiry: expiry, now: now))
+            }
+        }
+        return outcomes
+    }
+
+    private func claimExisting(
+        _ request: ClaimRequest,
+        fence: PartitionFence,
+        expiry: Double,
+        now: Date
+    ) throws -> ClaimOutcome {
+        guard let record = try record(for: request.key) else {
+            throw SQLiteFailure(
+                code: SQLITE_INTERNAL,
+                detail: "the record of '\(request.key)' was neither inserted nor found"
+            )
+        }
+
+        let (outcome, claimed) = ClaimRules.decide(request, existing: record, fence: fence, now: now)
+        guard claimed else { return outcome }
+
+        // The claim now belongs to this message's partition, so its origin moves with it: the
+        // record's epoch is only comparable with the fence of that partition.
+        try prepared(
+            """
+            UPDATE kafka_once_records SET owner = ?, epoch = ?, topic = ?, "partition" = ?, "offset" = ?,
+                lease_expiry = ?, updated_at = ?
+            WHERE key = ?
+            """
+        ).run { row in
+            row.add(fence.owner)
+            row.add(fence.epoch)
+            row.add(request.origin.topic)
+            row.add(Int64(request.origin.partition))
+            row.add(request.origin.offset)
+            row.add(expiry)
+            row.add(now.timeIntervalSince1970)
+            row.add(request.key)
+        }
+        return outcome
+    }
+}
