@@ -1,0 +1,206 @@
+import CLibPQ
+import Foundation
+import KafkaOnce
+
+/// The open transaction that ``PostgresDeduplicationStore/withTransaction(fence:_:)`` hands its body.
+///
+/// Statements use PostgreSQL's `$1`, `$2`, … placeholders. Savepoint and release statements are
+/// sent with the next statement rather than on their own, and a savepoint released with nothing
+/// run since is never sent, so a message costs one round trip for its savepoint and its writes.
+///
+/// - Important: Every savepoint under which something is written starts a subtransaction. Past
+///   64 of them in one transaction, PostgreSQL's snapshots get slower for every session (the
+///   subtransaction cache overflows), so keep transactional batches to a few dozen writing
+///   messages when the database is shared with latency-sensitive work.
+final class PostgresTransaction: DeduplicationTransaction {
+    /// A savepoint statement not yet sent.
+    private enum DeferredStatement {
+        case savepoint(String)
+        case release(String)
+
+        var sql: String {
+            switch self {
+            case .savepoint(let name): "SAVEPOINT \(PostgresTransaction.quoted(name))"
+            case .release(let name): "RELEASE SAVEPOINT \(PostgresTransaction.quoted(name))"
+            }
+        }
+    }
+
+    private let connection: PostgresConnection
+    private let fence: PartitionFence
+    /// The transaction's time on the server, which claims compare lease expiries to.
+    private let now: Date
+    private let location: PostgresLocation
+    private var isActive = true
+    private var deferred: [DeferredStatement] = []
+    /// The savepoints open on the server once `deferred` is sent, oldest first.
+    private var savepoints: [String] = []
+
+    init(connection: PostgresConnection, fence: PartitionFence, now: Date, location: PostgresLocation) {
+        self.connection = connection
+        self.fence = fence
+        self.now = now
+        self.location = location
+    }
+
+    // MARK: - Claims and outcomes
+
+    func claim(_ requests: [ClaimRequest], leaseDuration: Duration) throws -> [ClaimOutcome] {
+        var claim = try PostgresClaim(requests, fence: fence, leaseDuration: leaseDuration)
+        do {
+            try claim.absorb(send(claim.lockStatement()))
+            try PostgresGroupCommit.resolve(&claim, on: connection)
+            let decision = claim.decide(now: now)
+            if let write = decision.write { _ = try send(write) }
+            return decision.outcomes
+        } catch let failure as PostgresFailure {
+            throw storeError(failure, claim.action)
+        }
+    }
+
+    func finish(_ outcomes: [RecordedOutcome]) throws {
+        let finish = try PostgresFinish(outcomes, fence: fence)
+        do {
+            _ = try send(finish.statement())
+        } catch let failure as PostgresFailure {
+            throw storeError(failure, finish.action)
+        }
+    }
+
+    // MARK: - The handler's statements
+
+    @discardableResult
+    func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int {
+        try run(sql, parameters).affectedRows
+    }
+
+    func query(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow] {
+        try run(sql, parameters).sqlRows
+    }
+
+    private func run(_ sql: String, _ parameters: [SQLValue]) throws -> PostgresResult {
+        try PostgresValidation.text(sql, "the statement '\(sql.prefix(60))'")
+        for case .text(let value) in parameters {
+            try PostgresValidation.text(value, "a text parameter of '\(sql.prefix(60))'")
+        }
+        do {
+            return try send(PostgresStatement(sql, parameters.map(\.postgresParameter)))
+        } catch let failure as PostgresFailure {
+            guard let sqlState = failure.sqlState, !failure.isConnectionLost else {
+                throw storeError(failure, "run '\(String(sql.prefix(60)).trimmedLine)'")
+            }
+            throw PostgresStatementError(sqlState: sqlState, message: failure.message, statement: sql)
+        }
+    }
+
+    // MARK: - Savepoints
+
+    func savepoint(_ name: String) throws {
+        try checkActive()
+        try PostgresValidation.text(name, "the savepoint name '\(name)'")
+        deferred.append(.savepoint(name))
+        savepoints.append(name)
+    }
+
+    func rollback(toSavepoint name: String) throws {
+        let index = try openSavepoint(name)
+        let isNewest = index == savepoints.count - 1
+        savepoints.removeSubrange((index + 1)...)
+        // Nothing ran since the savepoint was asked for: there is nothing to undo.
+        if case .savepoint(name) = deferred.last, isNewest { return }
+        do {
+            _ = try send(PostgresStatement("ROLLBACK TO SAVEPOINT \(Self.quoted(name))"))
+        } catch let failure as PostgresFailure {
+            throw storeError(failure, "roll back to savepoint '\(name)'")
+        }
+    }
+
+    func release(savepoint name: String) throws {
+        let index = try openSavepoint(name)
+        let isNewest = index == savepoints.count - 1
+        savepoints.removeSubrange(index...)
+        if case .savepoint(name) = deferred.last, isNewest {
+            deferred.removeLast()
+        } else {
+            deferred.append(.release(name))
+        }
+    }
+
+    private func openSavepoint(_ name: String) throws -> Int {
+        try checkActive()
+        guard let index = savepoints.lastIndex(of: name) else {
+            throw DeduplicationStoreError(
+                .invalidArgument,
+                "there is no savepoint '\(name)' in this transaction; call savepoint(\"\(name)\") first"
+            )
+        }
+        return index
+    }
+
+    // MARK: - Ending the transaction
+
+    /// Commits, or throws when the transaction cannot commit (it failed or lost its connection).
+    func commit() throws {
+        defer { isActive = false }
+        deferred.removeAll()
+        guard !connection.isBroken else {
+            throw storeError(PostgresFailure(message: "the connection was lost", isConnectionLost: true), "commit")
+        }
+        guard connection.transactionStatus != PQTRANS_INERROR else {
+            rollback()
+            throw DeduplicationStoreError(
+                .unavailable,
+                "the transaction for \(fence.partition) was rolled back, not committed: a statement in it failed "
+                    + "and the transaction was not rolled back to a savepoint after it; nothing in it was recorded"
+            )
+        }
+        do {
+            try PostgresGroupCommit.requireCommit(connection.execute(PostgresStatement("COMMIT")))
+        } catch {
+            throw storeError(error, "commit")
+        }
+    }
+
+    /// Rolls back, ignoring failures: a lost connection has rolled the transaction back already.
+    func rollback() {
+        defer { isActive = false }
+        deferred.removeAll()
+        if !connection.isBroken, connection.transactionStatus != PQTRANS_IDLE {
+            _ = try? connection.execute(PostgresStatement("ROLLBACK"))
+        }
+    }
+
+    // MARK: - Sending
+
+    /// Sends the deferred savepoint statements and `statement` in one round trip.
+    private func send(_ statement: PostgresStatement) throws -> PostgresResult {
+        try checkActive()
+        let statements = deferred.map { PostgresStatement($0.sql) } + [statement]
+        deferred.removeAll()
+        return try connection.pipeline(statements).last!
+    }
+
+    private func checkActive() throws(DeduplicationStoreError) {
+        guard isActive else {
+            throw DeduplicationStoreError(
+                .closed,
+                "the transaction for \(fence.partition) has ended; use it only inside the body of withTransaction"
+            )
+        }
+    }
+
+    private func storeError(_ failure: PostgresFailure, _ action: String) -> DeduplicationStoreError {
+        guard failure.isConnectionLost else { return failure.storeError(action, at: location) }
+        return DeduplicationStoreError(
+            .unavailable,
+            "cannot \(action) in the transaction for \(fence.partition) on the PostgreSQL store at "
+                + "'\(location.redacted)': \(failure.message); the server rolled the transaction back, "
+                + "so retry the whole batch"
+        )
+    }
+
+    /// `name` as a quoted SQL identifier.
+    static func quoted(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
