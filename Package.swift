@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "KafkaOnce",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "KafkaOnce", targets: ["KafkaOnce"]),
         .library(name: "KafkaOnceSQLite", targets: ["KafkaOnceSQLite"]),

@@ -297,6 +297,15 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// Drops the consumer as a crash would: no final commit, no leaving the group. Its
+    /// partitions stay with the dead member until the session timeout. For chaos tests.
+    @_spi(Testing)
+    public func abandon() {
+        isClosed.withLock { $0 = true }
+        client.destroysWithoutClosing.store(true, ordering: .releasing)
+        worker.stop()
+    }
+
     private func ensureOpen(_ operation: String) throws {
         if isClosed.withLock({ $0 }) {
             throw KafkaError(code: .closed, message: "cannot \(operation): the consumer is closed")

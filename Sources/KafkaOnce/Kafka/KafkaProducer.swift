@@ -89,20 +89,24 @@ public final class KafkaProducer: Sendable {
     /// - Throws: The first delivery error, after every record has been reported.
     @discardableResult
     public func send(_ records: [KafkaProducerRecord]) async throws -> [KafkaTopicPartitionOffset] {
+        try await deliver(records).map { try $0.get() }
+    }
+
+    /// Produces records and reports each one's outcome, in the order of `records`, once every
+    /// record has been acknowledged or has failed.
+    public func deliver(_ records: [KafkaProducerRecord]) async -> [Result<KafkaTopicPartitionOffset, KafkaError>] {
         guard !records.isEmpty else { return [] }
         let batch = DeliveryBatch(count: records.count)
 
-        return try await withCheckedThrowingContinuation { continuation in
+        return await withCheckedContinuation { continuation in
             batch.setContinuation(continuation)
             Task {
                 for (index, record) in records.enumerated() {
                     do {
                         try await enqueue(record, ticket: DeliveryTicket(batch: batch, index: index))
                     } catch {
-                        batch.deliver(
-                            index: index,
-                            .failure(error as? KafkaError ?? KafkaError(code: .state, message: "\(error)"))
-                        )
+                        let failure = error as? KafkaError ?? KafkaError(code: .state, message: "\(error)")
+                        batch.deliver(index: index, .failure(failure))
                     }
                 }
             }
@@ -195,7 +199,7 @@ private final class DeliveryBatch: @unchecked Sendable {
     private struct State {
         var results: [Result<KafkaTopicPartitionOffset, KafkaError>?]
         var remaining: Int
-        var continuation: CheckedContinuation<[KafkaTopicPartitionOffset], any Error>?
+        var continuation: CheckedContinuation<[Result<KafkaTopicPartitionOffset, KafkaError>], Never>?
     }
 
     private let state: Mutex<State>
@@ -204,26 +208,25 @@ private final class DeliveryBatch: @unchecked Sendable {
         state = Mutex(State(results: Array(repeating: nil, count: count), remaining: count))
     }
 
-    func setContinuation(_ continuation: CheckedContinuation<[KafkaTopicPartitionOffset], any Error>) {
+    func setContinuation(_ continuation: CheckedContinuation<[Result<KafkaTopicPartitionOffset, KafkaError>], Never>) {
         state.withLock { $0.continuation = continuation }
     }
 
     func deliver(index: Int, _ result: Result<KafkaTopicPartitionOffset, KafkaError>) {
-        let finished:
-            (
-                CheckedContinuation<[KafkaTopicPartitionOffset], any Error>,
-                [Result<KafkaTopicPartitionOffset, KafkaError>?]
-            )? =
-                state.withLock { state in
-                    guard state.results[index] == nil else { return nil }
-                    state.results[index] = result
-                    state.remaining -= 1
-                    guard state.remaining == 0, let continuation = state.continuation else { return nil }
-                    state.continuation = nil
-                    return (continuation, state.results)
-                }
+        typealias Finished = (
+            CheckedContinuation<[Result<KafkaTopicPartitionOffset, KafkaError>], Never>,
+            [Result<KafkaTopicPartitionOffset, KafkaError>]
+        )
+        let finished: Finished? = state.withLock { state in
+            guard state.results[index] == nil else { return nil }
+            state.results[index] = result
+            state.remaining -= 1
+            guard state.remaining == 0, let continuation = state.continuation else { return nil }
+            state.continuation = nil
+            return (continuation, state.results.map { $0! })
+        }
         guard let (continuation, results) = finished else { return }
-        continuation.resume(with: Result { try results.map { try $0!.get() } })
+        continuation.resume(returning: results)
     }
 }
 

@@ -1,4 +1,5 @@
 import CRDKafka
+import Synchronization
 
 /// Owns an `rd_kafka_t` handle and whatever its callbacks point at.
 ///
@@ -8,6 +9,8 @@ import CRDKafka
 final class RDKafkaClient: @unchecked Sendable {
     let handle: OpaquePointer
     private let context: AnyObject?
+    /// Set to destroy the handle as a crash would leave it: without leaving the group or committing.
+    let destroysWithoutClosing = Atomic(false)
 
     /// Creates a client of `type` from a configuration it takes ownership of.
     init(type: rd_kafka_type_t, configuration: OpaquePointer, context: AnyObject?, what: String) throws {
@@ -25,7 +28,11 @@ final class RDKafkaClient: @unchecked Sendable {
     }
 
     deinit {
-        rd_kafka_destroy(handle)
+        if destroysWithoutClosing.load(ordering: .acquiring) {
+            rd_kafka_destroy_flags(handle, Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE))
+        } else {
+            rd_kafka_destroy(handle)
+        }
     }
 
     /// The cluster's brokers and topics, or a clear error when no broker answers in time.

@@ -12,6 +12,7 @@ final class ConsumerSession: Sendable {
         /// The last offset the broker accepted, per partition.
         var committed: [KafkaTopicPartition: Int64] = [:]
         var isStopRequested = false
+        var isAborting = false
     }
 
     let context: RuntimeContext
@@ -27,6 +28,15 @@ final class ConsumerSession: Sendable {
 
     func requestStop() {
         state.withLock { $0.isStopRequested = true }
+    }
+
+    /// Stops as a crash would: in-flight messages finish, nothing more is committed, and the
+    /// group is not left.
+    func abort() {
+        state.withLock { state in
+            state.isStopRequested = true
+            state.isAborting = true
+        }
     }
 
     private var shouldStop: Bool {
@@ -81,6 +91,7 @@ final class ConsumerSession: Sendable {
 
     private func pollLoop(_ consumer: KafkaConsumer) async throws {
         var lastCommit = ContinuousClock.now
+        var commitRound = 0
         while !shouldStop {
             let messages = try await consumer.poll(maxMessages: configuration.maxPollBatch, timeout: .milliseconds(100))
             context.metrics.deliveries.add(messages.count)
@@ -88,7 +99,8 @@ final class ConsumerSession: Sendable {
             try controlFlow(consumer)
 
             if ContinuousClock.now - lastCommit >= configuration.commitInterval {
-                commitAsync(consumer)
+                commitRound += 1
+                commitAsync(consumer, refreshing: commitRound % Self.refreshEvery == 0)
                 updateLag(consumer)
                 lastCommit = ContinuousClock.now
             }
@@ -147,21 +159,33 @@ final class ConsumerSession: Sendable {
 
     // MARK: - Commits
 
-    /// The committable offsets that moved past what the broker accepted.
-    private func pendingOffsets(of partitions: [KafkaTopicPartition]? = nil) -> [KafkaTopicPartitionOffset] {
+    /// The committable offsets that moved past what the broker accepted, or all of them when
+    /// `refreshing`: a commit the broker lost, or a zombie's older commit over ours, is then
+    /// written again.
+    ///
+    /// A worker fenced out by the store is skipped: its partition belongs to another consumer.
+    private func pendingOffsets(
+        of partitions: [KafkaTopicPartition]? = nil,
+        refreshing: Bool = false
+    ) -> [KafkaTopicPartitionOffset] {
         state.withLock { state in
             let selected = partitions ?? Array(state.workers.keys)
             return selected.compactMap { partition in
-                guard let worker = state.workers[partition] else { return nil }
+                guard let worker = state.workers[partition], !worker.isFenced.load(ordering: .acquiring) else {
+                    return nil
+                }
                 let offset = worker.committableOffset.load(ordering: .acquiring)
-                guard offset >= 0, offset > state.committed[partition] ?? -1 else { return nil }
+                guard offset >= 0, refreshing || offset > state.committed[partition] ?? -1 else { return nil }
                 return KafkaTopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: offset)
             }
         }
     }
 
-    private func commitAsync(_ consumer: KafkaConsumer) {
-        let offsets = pendingOffsets()
+    /// Every this many commit intervals, every committable offset is committed again.
+    private static let refreshEvery = 10
+
+    private func commitAsync(_ consumer: KafkaConsumer, refreshing: Bool) {
+        let offsets = pendingOffsets(refreshing: refreshing)
         guard !offsets.isEmpty else { return }
         context.testHooks.beforeCommit?(offsets)
         commitStarted.withLock { $0 = ContinuousClock.now }
@@ -267,7 +291,20 @@ final class ConsumerSession: Sendable {
 
     /// Drains every worker (bounded), commits what is durable, and leaves the group.
     private func stop(_ consumer: KafkaConsumer) async {
-        let workers = state.withLock { Array($0.workers.values) }
+        let (workers, isAborting) = state.withLock { (Array($0.workers.values), $0.isAborting) }
+        if isAborting {
+            // In-flight messages finish (and are recorded), as with a crash right after recording.
+            workers.forEach { $0.revoke() }
+            let drainTimeout = configuration.drainTimeout
+            _ = await onDedicatedThread {
+                let deadline = ContinuousClock.now + drainTimeout
+                return workers.allSatisfy { $0.waitUntilFinished(timeout: max(.zero, deadline - ContinuousClock.now)) }
+            }
+            state.withLock { $0.workers.removeAll() }
+            consumer.abandon()
+            await context.deadLetters?.close()
+            return
+        }
         for worker in workers {
             if context.stopError != nil { worker.revoke() } else { worker.finishInput() }
         }

@@ -32,7 +32,18 @@ public final class EffectivelyOnceConsumer: Sendable {
     private let onDuplicate: DuplicateHandler?
     private let logger: KafkaOnceLogger
     private let testHooks: EffectivelyOnceTestHooks
-    private let currentSession = Mutex<ConsumerSession?>(nil)
+    private let lifecycle = Mutex(Lifecycle())
+
+    /// The running session, and a stop asked for before `run()` got to start one.
+    private struct Lifecycle {
+        var session: ConsumerSession?
+        var pendingStop: PendingStop?
+    }
+
+    private enum PendingStop {
+        case shutdown
+        case abort
+    }
 
     /// Creates a consumer whose handler runs outside the store (plain mode).
     ///
@@ -157,13 +168,19 @@ public final class EffectivelyOnceConsumer: Sendable {
             testHooks: testHooks
         )
         let session = ConsumerSession(context: context)
-        try currentSession.withLock { current in
-            guard current == nil else {
+        try lifecycle.withLock { lifecycle in
+            guard lifecycle.session == nil else {
                 throw EffectivelyOnceError("run() was called while the consumer is already running")
             }
-            current = session
+            lifecycle.session = session
+            switch lifecycle.pendingStop {
+            case .shutdown: session.requestStop()
+            case .abort: session.abort()
+            case nil: break
+            }
+            lifecycle.pendingStop = nil
         }
-        defer { currentSession.withLock { $0 = nil } }
+        defer { lifecycle.withLock { $0.session = nil } }
 
         let signals =
             configuration.handlesSignals
@@ -180,9 +197,29 @@ public final class EffectivelyOnceConsumer: Sendable {
         }
     }
 
-    /// Asks a running consumer to stop gracefully; ``run()`` returns once it has.
+    /// Asks the consumer to stop gracefully; ``run()`` returns once it has. Called before
+    /// ``run()`` has started, it makes that run stop at once.
     public func shutdown() {
-        currentSession.withLock { $0 }?.requestStop()
+        lifecycle.withLock { lifecycle in
+            if let session = lifecycle.session {
+                session.requestStop()
+            } else {
+                lifecycle.pendingStop = .shutdown
+            }
+        }
+    }
+
+    /// Stops a running consumer as a crash would: nothing more is committed and the group is not
+    /// left, so its partitions are redelivered after the session timeout. For chaos tests.
+    @_spi(Testing)
+    public func abort() {
+        lifecycle.withLock { lifecycle in
+            if let session = lifecycle.session {
+                session.abort()
+            } else {
+                lifecycle.pendingStop = .abort
+            }
+        }
     }
 
     private func makeDeadLetterPublisher() throws -> DeadLetterPublisher? {

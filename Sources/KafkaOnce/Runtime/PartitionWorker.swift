@@ -15,6 +15,8 @@ final class PartitionWorker: Sendable {
     /// Whether a failed message is waiting for its next attempt (the partition is paused then).
     let isBackingOff = Atomic<Bool>(false)
     let isRevoked = Atomic<Bool>(false)
+    /// Whether the store refused this worker's fence: another consumer owns the partition.
+    let isFenced = Atomic<Bool>(false)
     private let inbox: AsyncStream<[KafkaMessage]>.Continuation
     private let finished = DispatchSemaphore(value: 0)
 
@@ -80,6 +82,7 @@ final class PartitionWorker: Sendable {
                     "partition fenced: another consumer owns it now",
                     metadata: ["kafka.partition": partition.description]
                 )
+                isFenced.store(true, ordering: .releasing)
                 isRevoked.store(true, ordering: .releasing)
             } catch {
                 context.stop(because: error)

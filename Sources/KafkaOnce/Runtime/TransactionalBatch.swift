@@ -11,6 +11,19 @@ enum TransactionalBatch {
         var stop: Stop?
     }
 
+    /// What became of one transaction.
+    enum Outcome: Sendable {
+        /// Every message of the slice was handled and the transaction committed.
+        case committed(Result)
+        /// A message needed the runtime; the transaction was rolled back, nothing of it stays.
+        case rolledBack(Result)
+    }
+
+    /// Thrown out of the store's transaction to roll it back after an early stop.
+    struct EarlyStop: Error {
+        let result: Result
+    }
+
     /// Why a transaction stopped early; the message at `handledCount` needs the runtime.
     enum Stop: Sendable {
         /// The handler threw; its statements were rolled back to the message's savepoint.
@@ -63,6 +76,7 @@ enum TransactionalBatch {
             result.handledCount += 1
         }
 
+        if result.stop != nil { throw EarlyStop(result: result) }
         try transaction.finish(outcomes)
         return result
     }

@@ -22,7 +22,8 @@ public struct DeduplicationRecord: Sendable, Hashable {
     public var owner: String
     /// The partition epoch under which the owner held the partition.
     public var epoch: Int64
-    /// The record that first claimed the key.
+    /// The message that holds the key's claim or last recorded its outcome. Its partition is the
+    /// one whose epoch ``epoch`` belongs to.
     public var origin: KafkaTopicPartitionOffset
     /// Until when an in-progress claim is held; after it, another partition's owner may take it over.
     public var leaseExpiry: Date?

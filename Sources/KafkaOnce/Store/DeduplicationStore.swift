@@ -72,6 +72,7 @@ public protocol TransactionalDeduplicationStore: DeduplicationStore {
     /// - Throws: ``DeduplicationStoreError/Code/fenced`` when `fence` is stale (checked before
     ///   `body` runs and held until commit), or whatever `body` throws; either way the
     ///   transaction is rolled back.
+    @discardableResult
     func withTransaction<Value: Sendable>(
         fence: PartitionFence,
         _ body: @escaping @Sendable (any DeduplicationTransaction) throws -> Value

@@ -110,7 +110,9 @@ public final class InMemoryDeduplicationStore: DeduplicationStore {
     }
 
     public func purge(updatedBefore cutoff: Date, batchSize: Int) async throws -> Int {
-        precondition(batchSize > 0, "a purge batch needs at least one record")
+        guard batchSize > 0 else {
+            throw DeduplicationStoreError(.invalidArgument, "a purge batch needs at least one record, not \(batchSize)")
+        }
         var removed = 0
         while true {
             // One batch per lock, so claims from running partitions interleave with a long purge.
@@ -205,12 +207,5 @@ extension DeduplicationStoreError {
             "\(fence.partition) now belongs to another consumer (epoch \(current.map(String.init) ?? "none"), "
                 + "this consumer holds \(fence.epoch)); its outcome was not recorded"
         )
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, as a floating-point number.
-    public var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

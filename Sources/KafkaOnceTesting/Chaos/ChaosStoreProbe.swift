@@ -1,0 +1,119 @@
+import Foundation
+import KafkaOnce
+import Synchronization
+
+/// Wraps the store under test: tracks which keys are durably recorded (for the commit check)
+/// and can make the store unavailable for a while (for the store-outage fault).
+final class ChaosStoreProbe: TransactionalDeduplicationStore {
+    let inner: any DeduplicationStore
+    let durableKeys = Mutex<Set<String>>([])
+    private let outageUntil = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(_ inner: any DeduplicationStore) {
+        self.inner = inner
+    }
+
+    /// Makes every call fail as unavailable for `duration`.
+    func startOutage(for duration: Duration) {
+        outageUntil.withLock { $0 = ContinuousClock.now + duration }
+    }
+
+    private func check() throws {
+        if let until = outageUntil.withLock({ $0 }), ContinuousClock.now < until {
+            throw DeduplicationStoreError(.unavailable, "the chaos harness made the store unavailable")
+        }
+    }
+
+    private func markDurable(_ requests: [ClaimRequest], _ outcomes: [ClaimOutcome]) {
+        let finished = zip(requests, outcomes).compactMap { request, outcome -> String? in
+            switch outcome {
+            case .completed, .failed: request.key
+            default: nil
+            }
+        }
+        durableKeys.withLock { $0.formUnion(finished) }
+    }
+
+    func acquire(_ partitions: [KafkaTopicPartition], owner: String) async throws -> [KafkaTopicPartition: Int64] {
+        try check()
+        return try await inner.acquire(partitions, owner: owner)
+    }
+
+    func claim(
+        _ requests: [ClaimRequest],
+        fence: PartitionFence,
+        leaseDuration: Duration
+    ) async throws
+        -> [ClaimOutcome]
+    {
+        try check()
+        let outcomes = try await inner.claim(requests, fence: fence, leaseDuration: leaseDuration)
+        markDurable(requests, outcomes)
+        return outcomes
+    }
+
+    func finish(_ outcomes: [RecordedOutcome], fence: PartitionFence) async throws {
+        try check()
+        try await inner.finish(outcomes, fence: fence)
+        durableKeys.withLock { $0.formUnion(outcomes.map(\.key)) }
+    }
+
+    func withTransaction<Value: Sendable>(
+        fence: PartitionFence,
+        _ body: @escaping @Sendable (any DeduplicationTransaction) throws -> Value
+    ) async throws -> Value {
+        try check()
+        guard let inner = inner as? any TransactionalDeduplicationStore else {
+            throw DeduplicationStoreError(.invalidArgument, "the store under test has no transactions")
+        }
+        let finished = KeySet()
+        let value = try await inner.withTransaction(fence: fence) { transaction in
+            try body(ProbeTransaction(inner: transaction, finished: finished))
+        }
+        durableKeys.withLock { $0.formUnion(finished.keys.withLock { $0 }) }
+        return value
+    }
+
+    func record(for key: String) async throws -> DeduplicationRecord? { try await inner.record(for: key) }
+    func forget(_ key: String) async throws -> Bool { try await inner.forget(key) }
+    func purge(updatedBefore cutoff: Date, batchSize: Int) async throws -> Int {
+        try await inner.purge(updatedBefore: cutoff, batchSize: batchSize)
+    }
+    func statistics() async throws -> DeduplicationStoreStatistics { try await inner.statistics() }
+    func finishedKeys(among keys: [String]) async throws -> Set<String> { try await inner.finishedKeys(among: keys) }
+    func close() async throws { try await inner.close() }
+}
+
+/// Forwards to the store's transaction and notes the keys it finishes.
+private struct ProbeTransaction: DeduplicationTransaction {
+    let inner: any DeduplicationTransaction
+    let finished: KeySet
+
+    func claim(_ requests: [ClaimRequest], leaseDuration: Duration) throws -> [ClaimOutcome] {
+        let outcomes = try inner.claim(requests, leaseDuration: leaseDuration)
+        let seen = zip(requests, outcomes).compactMap { request, outcome -> String? in
+            switch outcome {
+            case .completed, .failed: request.key
+            default: nil
+            }
+        }
+        finished.keys.withLock { $0.formUnion(seen) }
+        return outcomes
+    }
+
+    func finish(_ outcomes: [RecordedOutcome]) throws {
+        try inner.finish(outcomes)
+        finished.keys.withLock { $0.formUnion(outcomes.map(\.key)) }
+    }
+
+    func savepoint(_ name: String) throws { try inner.savepoint(name) }
+    func rollback(toSavepoint name: String) throws { try inner.rollback(toSavepoint: name) }
+    func release(savepoint name: String) throws { try inner.release(savepoint: name) }
+    func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int { try inner.execute(sql, parameters) }
+    func query(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow] { try inner.query(sql, parameters) }
+}
+
+/// Keys noted inside one transaction.
+private final class KeySet: Sendable {
+    let keys = Mutex<Set<String>>([])
+}
