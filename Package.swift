@@ -48,7 +48,10 @@ let package = Package(
         .testTarget(name: "KafkaOnceTests", dependencies: ["KafkaOnce", "KafkaOnceTesting"]),
         .testTarget(name: "KafkaOnceSQLiteTests", dependencies: ["KafkaOnceSQLite", "KafkaOnceTesting"]),
         .testTarget(name: "KafkaOncePostgresTests", dependencies: ["KafkaOncePostgres", "KafkaOnceTesting"]),
-        .testTarget(name: "KafkaOnceCLITests", dependencies: ["KafkaOnceCLI"]),
+        .testTarget(
+            name: "KafkaOnceCLITests",
+            dependencies: ["KafkaOnceCLI", "KafkaOnce", "KafkaOnceSQLite", "KafkaOnceTesting"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

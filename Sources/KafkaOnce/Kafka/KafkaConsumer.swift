@@ -306,6 +306,12 @@ public final class KafkaConsumer: Sendable {
         worker.stop()
     }
 
+    /// Runs a blocking librdkafka call on the consumer's thread.
+    func runBlocking<Value: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> Value) async throws -> Value
+    {
+        try await worker.run { [client] in try body(client.handle) }
+    }
+
     private func ensureOpen(_ operation: String) throws {
         if isClosed.withLock({ $0 }) {
             throw KafkaError(code: .closed, message: "cannot \(operation): the consumer is closed")

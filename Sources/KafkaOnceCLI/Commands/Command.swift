@@ -38,6 +38,8 @@ protocol Command: Sendable {
     var positionals: [Positional] { get }
     /// The commands this one gathers, such as `store stats`; a command with subcommands is never run.
     var subcommands: [any Command] { get }
+    /// Whether `--help` leaves the command out: internal commands the tool runs in child processes.
+    var isHidden: Bool { get }
 
     /// Does the work and returns the process's exit code, usually ``ExitCode/success``.
     ///
@@ -54,6 +56,7 @@ extension Command {
     var options: [Option] { [] }
     var positionals: [Positional] { [] }
     var subcommands: [any Command] { [] }
+    var isHidden: Bool { false }
 }
 
 /// A command that only gathers subcommands, such as `store`.

@@ -8,5 +8,6 @@ enum CommandRegistry {
         MockClusterCommand(),
         ChaosCommand(),
         BenchCommand(),
+        ChaosWorkerCommand(),
     ]
 }

@@ -10,7 +10,7 @@ enum HelpText {
         ]
 
         if !command.subcommands.isEmpty {
-            let rows = command.subcommands.map { ($0.name, $0.summary) }
+            let rows = command.subcommands.filter { !$0.isHidden }.map { ($0.name, $0.summary) }
             sections.append("Subcommands:\n" + twoColumns(rows))
         }
         if !command.positionals.isEmpty {

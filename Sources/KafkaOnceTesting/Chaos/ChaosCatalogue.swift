@@ -186,6 +186,22 @@ extension ChaosScenario {
         ]
     )
 
+    /// What `kafka-once demo` shows: a rejected commit, a crash before commit, and a member joining
+    /// (a rebalance), over a stream with duplicate produces.
+    public static let demo = ChaosScenario(
+        name: "demo",
+        summary: "a rejected commit, a crash before commit, and a rebalance, with duplicate produces",
+        usesGroup: true,
+        duplicateShare: 0.1,
+        faults: [
+            ChaosFault("commit-rejected", at: 0.15) { run in
+                run.cluster.injectErrors(.offsetCommit, [.rebalanceInProgress, .notCoordinator, .illegalGeneration])
+            },
+            ChaosFault("consumer-crashed-before-commit", at: 0.3) { run in try await run.crashAndRestart() },
+            ChaosFault("member-joined-rebalance", at: 0.6) { run in try await run.startConsumer() },
+        ]
+    )
+
     /// The consumer runs in a child process that is killed with SIGKILL again and again.
     public static let killed = ChaosScenario(
         name: "sigkill",

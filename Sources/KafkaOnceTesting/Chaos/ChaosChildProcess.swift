@@ -21,13 +21,14 @@ enum ChaosChildProcess {
         random: inout SeededRandom,
         started: ContinuousClock.Instant
     ) async throws -> [ChaosScenarioReport.InjectedFault] {
-        guard let command = options.childProcess else { return [] }
+        guard let command = options.childProcess?(), !command.isEmpty else { return [] }
         let arguments =
             Array(command.dropFirst()) + [
                 "--bootstrap-servers", run.cluster.bootstrapServers, "--topic", run.topic, "--group", run.group,
                 "--partitions", String(run.partitionCount), "--dead-letter-topic", run.deadLetterTopic,
+                "--pacing-microseconds", String(options.handlerPacing.microseconds),
             ]
-        let keys = Array(run.keyAt.values)
+        let keys = Array(Set(run.keyAt.values))
         var faults: [ChaosScenarioReport.InjectedFault] = []
         var recorded = 0
 
@@ -43,6 +44,7 @@ enum ChaosChildProcess {
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...300, using: &random)))
             await killCurrent()
             faults.append(.init(name: "sigkill", seconds: (ContinuousClock.now - started).seconds))
+            options.narrate?("sigkill: consumer process killed with \(recorded) of \(keys.count) ids recorded")
         }
         try start(command[0], arguments)
         return faults

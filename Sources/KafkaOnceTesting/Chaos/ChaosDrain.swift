@@ -51,7 +51,7 @@ enum ChaosDrain {
     ) async throws -> ChaosScenarioReport {
         let effects: [String: Int]
         if let store = inner as? any TransactionalDeduplicationStore, run.subject.dialect != nil {
-            effects = try await ChaosLedger.storedEffects(in: store)
+            effects = try await ChaosLedger.storedEffects(in: store).filter { production.acknowledged.contains($0.key) }
         } else {
             effects = run.ledger.memoryEffects
         }
@@ -65,6 +65,7 @@ enum ChaosDrain {
             acknowledged: production.acknowledged.count,
             produced: production.produced,
             deliveries: run.deliveries,
+            duplicatesSkipped: run.duplicatesSkipped,
             effects: effects.values.reduce(0, +),
             distinct: effects.count,
             deadLettered: deadLettered.count,

@@ -29,16 +29,20 @@ public struct ChaosHarness: Sendable {
         public var partitions = 4
         /// How long a scenario may take to drain after its faults, before it fails.
         public var drainLimit: Duration = .seconds(90)
-        /// How to start the consumer in a child process, for the SIGKILL scenario: the
-        /// executable and its first arguments. The harness adds `--bootstrap-servers`, `--topic`,
-        /// `--group`, `--partitions` and `--dead-letter-topic`. `nil` skips that scenario.
-        public var childProcess: [String]?
+        /// How to start the consumer in a child process, for the SIGKILL scenario: returns the
+        /// executable and its first arguments, called once the scenario's store exists. The
+        /// harness adds `--bootstrap-servers`, `--topic`, `--group`, `--partitions` and
+        /// `--dead-letter-topic` and `--pacing-microseconds`. `nil` skips that scenario.
+        public var childProcess: (@Sendable () -> [String])?
         /// The least number of kills in the SIGKILL scenario.
         public var minimumKills = 5
         /// A pause added to every handler call, so that faults land while the stream flows.
         public var handlerPacing: Duration = .milliseconds(1)
         /// Where the consumers under test log.
         public var logger: KafkaOnceLogger = .disabled
+        /// Called with a short line at each step of a scenario (producing, each fault, draining),
+        /// for a person watching.
+        public var narrate: (@Sendable (String) -> Void)?
 
         public init() {}
     }
@@ -77,13 +81,17 @@ public struct ChaosHarness: Sendable {
         let deadLetterTopic = "orders.dead-letter"
         try cluster.createTopic(topic, partitions: options.partitions)
         try cluster.createTopic(deadLetterTopic, partitions: 1)
-        let group = "chaos-\(scenario.name)"
+        // A fresh group and fresh ids per run, so a store or ledger shared between runs stays apart.
+        let nonce = String(UInt32.random(in: 0...UInt32.max, using: &random), radix: 36)
+        let group = "chaos-\(scenario.name)-\(nonce)"
+        options.narrate?("\(scenario.name): producing \(options.messages) messages")
 
         let production = try await ChaosProduction.produce(
             to: cluster,
             topic: topic,
             group: group,
             messages: options.messages,
+            idPrefix: nonce,
             partitions: options.partitions,
             duplicateShare: scenario.duplicateShare,
             random: &random
@@ -126,6 +134,7 @@ public struct ChaosHarness: Sendable {
             )
         }
 
+        options.narrate?("\(scenario.name): draining")
         let drained = await ChaosDrain.waitUntilIdle(run, production: production, limit: options.drainLimit)
         await run.stopAll()
         if scenario.killsChildProcess { await ChaosChildProcess.stopLast() }
@@ -174,6 +183,7 @@ public struct ChaosHarness: Sendable {
                 try await Task.sleep(for: .milliseconds(10))
             }
             injected.append(.init(name: fault.name, seconds: (ContinuousClock.now - started).seconds))
+            options.narrate?("\(run.scenario.name): \(fault.name)")
             try await fault.inject(run)
             if let heal = fault.heal {
                 try await Task.sleep(for: fault.healAfter)
@@ -193,6 +203,7 @@ extension ChaosScenarioReport {
             acknowledged: 0,
             produced: 0,
             deliveries: 0,
+            duplicatesSkipped: 0,
             effects: 0,
             distinct: 0,
             deadLettered: 0,

@@ -15,7 +15,8 @@ public final class ChaosLedger: Sendable {
     private let effects = Mutex<[String: Int]>([:])
     let dialect: SQLDialect?
 
-    init(dialect: SQLDialect?) {
+    /// Creates a ledger; `dialect` is the store's SQL dialect in transactional mode, `nil` in plain mode.
+    public init(dialect: SQLDialect?) {
         self.dialect = dialect
     }
 

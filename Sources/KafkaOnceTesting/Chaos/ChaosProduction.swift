@@ -17,11 +17,12 @@ struct ChaosProduction: Sendable {
         topic: String,
         group: String,
         messages: Int,
+        idPrefix: String,
         partitions: Int,
         duplicateShare: Double,
         random: inout SeededRandom
     ) async throws -> ChaosProduction {
-        let ids = (0..<messages).map { "id-\($0)" }
+        let ids = (0..<messages).map { "\(idPrefix)-\($0)" }
         var order = ids
         for id in ids where Double.random(in: 0..<1, using: &random) < duplicateShare {
             order.insert(id, at: Int.random(in: 0...order.count, using: &random))

@@ -18,6 +18,8 @@ public struct ChaosScenarioReport: Sendable, Codable {
     public var produced: Int
     /// Messages handed to handlers by polls, redeliveries included (in-process consumers only).
     public var deliveries: Int
+    /// Messages skipped because their key was already recorded (in-process consumers only).
+    public var duplicatesSkipped: Int
     /// Effects in the ledger.
     public var effects: Int
     /// Distinct ids with an effect.

@@ -22,6 +22,7 @@ public final class ChaosRun: Sendable {
     let commitsAhead = Atomic<Int>(0)
     private let consumers = Mutex<[(consumer: EffectivelyOnceConsumer, task: Task<Void, any Error>)]>([])
     private let finishedDeliveries = Atomic<Int>(0)
+    private let finishedSkips = Atomic<Int>(0)
     private let stall = Mutex<Duration?>(nil)
     private let consumerErrors = Mutex<[String]>([])
 
@@ -73,7 +74,12 @@ public final class ChaosRun: Sendable {
         guard let first = consumers.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return }
         first.consumer.shutdown()
         _ = try? await first.task.value
-        finishedDeliveries.add(first.consumer.metrics.snapshot().deliveries)
+        record(first.consumer.metrics.snapshot())
+    }
+
+    private func record(_ metrics: EffectivelyOnceMetrics.Snapshot) {
+        finishedDeliveries.add(metrics.deliveries)
+        finishedSkips.add(metrics.duplicatesSkipped)
     }
 
     /// Kills the oldest consumer as a crash would (no commit, no leaving the group), then starts
@@ -82,7 +88,7 @@ public final class ChaosRun: Sendable {
         guard let first = consumers.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return }
         first.consumer.abort()
         _ = try? await first.task.value
-        finishedDeliveries.add(first.consumer.metrics.snapshot().deliveries)
+        record(first.consumer.metrics.snapshot())
         try await startConsumer()
     }
 
@@ -102,6 +108,12 @@ public final class ChaosRun: Sendable {
     var deliveries: Int {
         finishedDeliveries.load(ordering: .relaxed)
             + consumers.withLock { $0.reduce(0) { $0 + $1.consumer.metrics.snapshot().deliveries } }
+    }
+
+    /// Duplicates skipped by every consumer, finished or running.
+    var duplicatesSkipped: Int {
+        finishedSkips.load(ordering: .relaxed)
+            + consumers.withLock { $0.reduce(0) { $0 + $1.consumer.metrics.snapshot().duplicatesSkipped } }
     }
 
     /// Errors that stopped a consumer.
