@@ -128,6 +128,10 @@ public enum AbandonedClaimPolicy: Sendable {
     /// downstream by the idempotency key. The default.
     case reprocess
     /// Record the key as completed without running the handler: at-most-once for this message.
+    ///
+    /// - Warning: Keys are claimed a poll batch at a time, so a consumer that died also leaves
+    ///   claims for messages of its last batch whose handler never started. This policy skips
+    ///   those too. Use it only where losing such a message is acceptable.
     case skip
     /// Ask: `true` runs the handler again, `false` records the key as completed.
     case decide(@Sendable (KafkaMessage, DeduplicationRecord) async -> Bool)

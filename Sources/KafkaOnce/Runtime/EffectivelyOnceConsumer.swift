@@ -182,12 +182,13 @@ public final class EffectivelyOnceConsumer: Sendable {
         }
         defer { lifecycle.withLock { $0.session = nil } }
 
-        let signals =
-            configuration.handlesSignals
-            ? SignalWatcher.shared.register { [logger] signal in
+        var signals: SignalWatcher.Registration?
+        if configuration.handlesSignals {
+            signals = await SignalWatcher.shared.register { [logger] signal in
                 logger.log(.info, "signal received, shutting down", metadata: ["signal": String(signal)])
                 session.requestStop()
-            } : nil
+            }
+        }
         defer { signals?.cancel() }
 
         try await withTaskCancellationHandler {

@@ -29,14 +29,25 @@ public final class SignalWatcher: Sendable {
 
     /// Calls `handler` with the signal number on each SIGINT or SIGTERM until the returned
     /// registration is cancelled.
-    public func register(_ handler: @escaping @Sendable (Int32) -> Void) -> Registration {
-        let token = state.withLock { state in
+    ///
+    /// Returns once the signals are being watched: a signal sent after that is not missed.
+    public func register(_ handler: @escaping @Sendable (Int32) -> Void) async -> Registration {
+        let (token, created) = state.withLock { state in
+            var created: [any DispatchSourceSignal] = []
             if state.sources.isEmpty {
-                state.sources = [SIGINT, SIGTERM].map { makeSource(for: $0) }
+                created = [SIGINT, SIGTERM].map { makeSource(for: $0) }
+                state.sources = created
             }
             defer { state.nextToken += 1 }
             state.handlers[state.nextToken] = handler
-            return state.nextToken
+            return (state.nextToken, created)
+        }
+        // A source only receives signals once registered; until then the signal is ignored.
+        for source in created {
+            await withCheckedContinuation { continuation in
+                source.setRegistrationHandler { continuation.resume() }
+                source.resume()
+            }
         }
         return Registration(watcher: self, token: token)
     }
@@ -45,7 +56,6 @@ public final class SignalWatcher: Sendable {
         signal(signalNumber, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
         source.setEventHandler { [self] in deliver(signalNumber) }
-        source.resume()
         return source
     }
 
