@@ -49,12 +49,15 @@ public final class KafkaProducer: Sendable {
     /// - Throws: ``KafkaError`` with code ``KafkaError/Code/configuration`` naming a rejected property.
     public init(configuration: KafkaProducerConfiguration, logger: KafkaOnceLogger = .disabled) throws {
         let rdConfiguration = try RDKafkaConfiguration.make(configuration.librdkafkaProperties)
+        let context = ProducerContext(logger: logger)
+        rd_kafka_conf_set_opaque(rdConfiguration, Unmanaged.passUnretained(context).toOpaque())
         rd_kafka_conf_set_dr_msg_cb(rdConfiguration, deliveryReportCallback)
+        rd_kafka_conf_set_log_cb(rdConfiguration, producerLogCallback)
         self.configuration = configuration
         self.client = try RDKafkaClient(
             type: RD_KAFKA_PRODUCER,
             configuration: rdConfiguration,
-            context: nil,
+            context: context,
             what: "producer"
         )
         self.pollThread = BlockingWorker(name: "kafka-once.producer")
@@ -191,6 +194,34 @@ public final class KafkaProducer: Sendable {
         }
     }
 }
+
+// MARK: - Logs
+
+/// What the producer's log callback reaches through librdkafka's opaque pointer.
+private final class ProducerContext: Sendable {
+    let logger: KafkaOnceLogger
+
+    init(logger: KafkaOnceLogger) {
+        self.logger = logger
+    }
+}
+
+/// Runs on librdkafka's threads; hands the line to the producer's logger, at most at `info`,
+/// instead of librdkafka's default of printing to standard error.
+private let producerLogCallback:
+    @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = {
+        handle,
+        level,
+        facility,
+        message in
+        guard let handle, let opaque = rd_kafka_opaque(handle) else { return }
+        let context = Unmanaged<ProducerContext>.fromOpaque(opaque).takeUnretainedValue()
+        context.logger.log(
+            level <= 4 ? .info : .debug,
+            message.map { String(cString: $0) } ?? "",
+            metadata: ["rdkafka.facility": facility.map { String(cString: $0) } ?? ""]
+        )
+    }
 
 // MARK: - Delivery reports
 
