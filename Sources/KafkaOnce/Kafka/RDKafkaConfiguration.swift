@@ -28,7 +28,8 @@ enum RDKafkaConfiguration {
         throw KafkaError(
             code: .configuration,
             message:
-                "\(what) '\(name)'=\"\(value)\": \(reason); check the name and value against librdkafka's CONFIGURATION.md"
+                "\(what) '\(name)'=\"\(value)\": \(reason); "
+                + "check the name and value against librdkafka's CONFIGURATION.md"
         )
     }
 

@@ -117,7 +117,8 @@ public final class EffectivelyOnceMetrics: Sendable {
             ),
         ]
         return rows.map { name, type, help, value in
-            "# HELP kafka_once_\(name) \(help)\n# TYPE kafka_once_\(name) \(type)\nkafka_once_\(name)\(labelText) \(value)\n"
+            "# HELP kafka_once_\(name) \(help)\n# TYPE kafka_once_\(name) \(type)\n"
+                + "kafka_once_\(name)\(labelText) \(value)\n"
         }.joined()
     }
 

@@ -5,9 +5,9 @@ struct PartitionProcessor {
     let context: RuntimeContext
     let fence: PartitionFence
     /// Outcomes handled but not yet recorded (only with ``OutcomeBatching/perBatch(maxMessages:)``).
-    private var pending: [RecordedOutcome] = []
+    var pending: [RecordedOutcome] = []
     /// The last offset handled, recorded or not.
-    private var lastHandled: Int64?
+    var lastHandled: Int64?
 
     /// Starts a new epoch of the partition in the store, which fences out its previous owner.
     init(worker: PartitionWorker, context: RuntimeContext) async throws {
@@ -55,7 +55,7 @@ struct PartitionProcessor {
 
     // MARK: - Plain mode
 
-    private mutating func processPlain(_ run: [PreparedMessage], handler: MessageHandler) async throws {
+    mutating func processPlain(_ run: [PreparedMessage], handler: MessageHandler) async throws {
         let outcomes = try await claim(run)
         for (item, outcome) in zip(run, outcomes) {
             guard !worker.revoked else { throw PartitionStop.revoked }
@@ -64,8 +64,7 @@ struct PartitionProcessor {
         }
     }
 
-    private mutating func handle(_ item: PreparedMessage, _ outcome: ClaimOutcome, handler: MessageHandler) async throws
-    {
+    mutating func handle(_ item: PreparedMessage, _ outcome: ClaimOutcome, handler: MessageHandler) async throws {
         switch outcome {
         case .acquired:
             try await runHandler(item, maybeApplied: false, handler: handler)
@@ -85,8 +84,7 @@ struct PartitionProcessor {
     }
 
     /// Runs the handler with retries, then records the outcome or applies the failure policy.
-    private mutating func runHandler(_ item: PreparedMessage, maybeApplied: Bool, handler: MessageHandler) async throws
-    {
+    mutating func runHandler(_ item: PreparedMessage, maybeApplied: Bool, handler: MessageHandler) async throws {
         var attempt = 1
         while true {
             let messageContext = MessageContext(
@@ -111,143 +109,9 @@ struct PartitionProcessor {
         }
     }
 
-    // MARK: - Transactional mode
-
-    private mutating func processTransactional(
-        _ run: [PreparedMessage],
-        handler: @escaping TransactionalMessageHandler,
-        store: any TransactionalDeduplicationStore
-    ) async throws {
-        var start = 0
-        while start < run.count {
-            guard !worker.revoked else { throw PartitionStop.revoked }
-            var slice = Array(run[start...])
-            var outcome = try await transact(slice, handler: handler, store: store)
-
-            // A transaction commits only when every message of its slice was handled, so that no
-            // claim is left behind for a message that did not run. After an early stop, the
-            // handled prefix runs again in a transaction of its own.
-            while case .rolledBack(let partial) = outcome, partial.handledCount > 0 {
-                slice = Array(slice.prefix(partial.handledCount))
-                outcome = try await transact(slice, handler: handler, store: store)
-            }
-            switch outcome {
-            case .committed(let batch):
-                try await settle(slice[...], batch)
-                start += slice.count
-            case .rolledBack(let stopped):
-                try await resolve(slice[0], stopped.stop, handler: handler, store: store)
-                start += 1
-            }
-        }
-    }
-
-    /// Runs one slice in one transaction; an early stop rolls the transaction back.
-    private func transact(
-        _ slice: [PreparedMessage],
-        handler: @escaping TransactionalMessageHandler,
-        store: any TransactionalDeduplicationStore,
-        attempt: Int = 1
-    ) async throws -> TransactionalBatch.Outcome {
-        try await StoreRetry.run("transaction", worker: worker, context: context) { [fence, configuration] in
-            do {
-                let batch = try await store.withTransaction(fence: fence) { transaction in
-                    try TransactionalBatch.run(
-                        slice,
-                        in: transaction,
-                        handler: handler,
-                        leaseDuration: configuration.leaseDuration,
-                        attempt: attempt
-                    )
-                }
-                return .committed(batch)
-            } catch let early as TransactionalBatch.EarlyStop {
-                return .rolledBack(early.result)
-            }
-        }
-    }
-
-    /// Handles the message a transaction stopped at: retries it, applies a policy, or waits for
-    /// another owner's claim.
-    private mutating func resolve(
-        _ item: PreparedMessage,
-        _ stop: TransactionalBatch.Stop?,
-        handler: @escaping TransactionalMessageHandler,
-        store: any TransactionalDeduplicationStore
-    ) async throws {
-        switch stop {
-        case .handlerFailed(let error):
-            try await retryTransactional(item, firstError: error, handler: handler, store: store)
-        case .needsAttention(let outcome):
-            try await skip(item, outcome)
-        case .busy:
-            // Another partition's owner holds the key; claim it again once it is settled.
-            let settled = try await claimUntilSettled(item)
-            if case .completed = settled {
-                try await skip(item, settled)
-            } else if case .failed = settled {
-                try await skip(item, settled)
-            } else if case .conflict = settled {
-                try await skip(item, settled)
-            } else {
-                try await retryTransactional(item, firstError: nil, handler: handler, store: store)
-            }
-        case nil:
-            preconditionFailure("a rolled-back transaction always says why it stopped")
-        }
-    }
-
-    /// Applies what a committed transaction did: counts, duplicate hooks, the committable offset.
-    private mutating func settle(_ items: ArraySlice<PreparedMessage>, _ batch: TransactionalBatch.Result) async throws
-    {
-        for (item, outcome) in zip(items, batch.outcomes) {
-            switch outcome {
-            case .acquired, .abandoned:
-                metrics.processed.add(1)
-            case .completed(let record):
-                metrics.duplicatesSkipped.add(1)
-                await context.onDuplicate?(item.message, record)
-            case .failed:
-                metrics.failedSkipped.add(1)
-            case .conflict, .busy:
-                break
-            }
-            lastHandled = item.message.offset
-        }
-        if let last = items.last { publish(last.message.offset) }
-    }
-
-    /// Runs one message on its own, one transaction per attempt, with backoff between attempts.
-    ///
-    /// - Parameter firstError: The error of an attempt already made, or `nil` when none was.
-    private mutating func retryTransactional(
-        _ item: PreparedMessage,
-        firstError: String?,
-        handler: @escaping TransactionalMessageHandler,
-        store: any TransactionalDeduplicationStore
-    ) async throws {
-        var lastError = firstError ?? ""
-        let firstAttempt = firstError == nil ? 1 : 2
-        let maxAttempts = configuration.retry.maxAttempts
-        for attempt in firstAttempt...max(firstAttempt, maxAttempts) where attempt <= maxAttempts {
-            if attempt > 1 { try await backOff(after: attempt - 1, item: item, error: lastError) }
-            switch try await transact([item], handler: handler, store: store, attempt: attempt) {
-            case .committed(let batch):
-                try await settle([item], batch)
-                return
-            case .rolledBack(let stopped):
-                guard case .handlerFailed(let error) = stopped.stop else {
-                    return try await resolve(item, stopped.stop, handler: handler, store: store)
-                }
-                lastError = error
-            }
-        }
-        try await fail(item, reason: lastError, attempts: maxAttempts)
-    }
-
     // MARK: - Outcomes
 
-    private mutating func skip(_ item: PreparedMessage, _ outcome: ClaimOutcome) async throws {
+    mutating func skip(_ item: PreparedMessage, _ outcome: ClaimOutcome) async throws {
         switch outcome {
         case .completed(let record):
             metrics.duplicatesSkipped.add(1)
@@ -263,7 +127,7 @@ struct PartitionProcessor {
         try await handled(item, recording: nil, attempts: 0)
     }
 
-    private mutating func resolveConflict(_ item: PreparedMessage, _ record: DeduplicationRecord) async throws {
+    mutating func resolveConflict(_ item: PreparedMessage, _ record: DeduplicationRecord) async throws {
         let reason =
             "conflict: key \(item.key) was recorded from \(record.origin) with payload fingerprint "
             + "\(record.fingerprint), this message's is \(item.fingerprint)"
@@ -285,12 +149,12 @@ struct PartitionProcessor {
     }
 
     /// Applies the failure policy to a message whose last attempt failed, and records it failed.
-    private mutating func fail(_ item: PreparedMessage, reason: String, attempts: Int) async throws {
+    mutating func fail(_ item: PreparedMessage, reason: String, attempts: Int) async throws {
         try await applyFailurePolicy(item, reason: reason, attempts: attempts)
         try await handled(item, recording: .failed(reason: reason), attempts: attempts)
     }
 
-    private func applyFailurePolicy(_ item: PreparedMessage, reason: String, attempts: Int) async throws {
+    func applyFailurePolicy(_ item: PreparedMessage, reason: String, attempts: Int) async throws {
         switch configuration.failurePolicy {
         case .stop:
             throw EffectivelyOnceError(
@@ -321,7 +185,7 @@ struct PartitionProcessor {
     }
 
     /// Marks a message handled; `recording` is the outcome to record, if any.
-    private mutating func handled(
+    mutating func handled(
         _ item: PreparedMessage,
         recording kind: RecordedOutcome.Kind?,
         attempts: Int
@@ -349,7 +213,7 @@ struct PartitionProcessor {
     }
 
     /// Records pending outcomes durably, then makes everything handled so far committable.
-    private mutating func flush() async throws {
+    mutating func flush() async throws {
         if !pending.isEmpty {
             let outcomes = pending
             let (store, fence) = (context.store, fence)
@@ -361,7 +225,7 @@ struct PartitionProcessor {
         if let lastHandled { publish(lastHandled) }
     }
 
-    private func publish(_ offset: Int64) {
+    func publish(_ offset: Int64) {
         let next = offset + 1
         if worker.committableOffset.load(ordering: .relaxed) < next {
             worker.committableOffset.store(next, ordering: .releasing)
@@ -370,7 +234,7 @@ struct PartitionProcessor {
 
     // MARK: - Claims
 
-    private func claim(_ run: [PreparedMessage]) async throws -> [ClaimOutcome] {
+    func claim(_ run: [PreparedMessage]) async throws -> [ClaimOutcome] {
         let requests = run.map(\.request)
         let (store, fence, lease) = (context.store, fence, configuration.leaseDuration)
         return try await StoreRetry.run("claim", worker: worker, context: context) {
@@ -379,7 +243,7 @@ struct PartitionProcessor {
     }
 
     /// Claims one key again until its other owner finishes or lets its lease expire.
-    private func claimUntilSettled(_ item: PreparedMessage) async throws -> ClaimOutcome {
+    func claimUntilSettled(_ item: PreparedMessage) async throws -> ClaimOutcome {
         var wait: Duration = .milliseconds(50)
         while true {
             try await sleepUnlessRevoked(wait)
@@ -390,7 +254,7 @@ struct PartitionProcessor {
         }
     }
 
-    private func shouldReprocess(_ message: KafkaMessage, _ previous: DeduplicationRecord) async -> Bool {
+    func shouldReprocess(_ message: KafkaMessage, _ previous: DeduplicationRecord) async -> Bool {
         switch configuration.abandonedClaimPolicy {
         case .reprocess: true
         case .skip: false
@@ -400,11 +264,11 @@ struct PartitionProcessor {
 
     // MARK: - Waiting
 
-    private func backOff(after attempt: Int, item: PreparedMessage, error: any Error) async throws {
+    func backOff(after attempt: Int, item: PreparedMessage, error: any Error) async throws {
         try await backOff(after: attempt, item: item, error: "\(error)")
     }
 
-    private func backOff(after attempt: Int, item: PreparedMessage, error: String) async throws {
+    func backOff(after attempt: Int, item: PreparedMessage, error: String) async throws {
         metrics.retries.add(1)
         context.logger.log(
             .debug,
@@ -417,7 +281,7 @@ struct PartitionProcessor {
     }
 
     /// Sleeps in short steps so that a revocation ends the wait promptly.
-    private func sleepUnlessRevoked(_ duration: Duration) async throws {
+    func sleepUnlessRevoked(_ duration: Duration) async throws {
         let deadline = ContinuousClock.now + duration
         while ContinuousClock.now < deadline {
             guard !worker.revoked else { throw PartitionStop.revoked }
@@ -425,7 +289,7 @@ struct PartitionProcessor {
         }
     }
 
-    private func metadata(_ item: PreparedMessage, _ extra: [String: String]) -> [String: String] {
+    func metadata(_ item: PreparedMessage, _ extra: [String: String]) -> [String: String] {
         extra.merging(
             [
                 "kafka.topic": item.message.topic,

@@ -24,7 +24,8 @@ extension ChaosScenario {
     public static let commitRejected = ChaosScenario(
         name: "commit-rejected",
         summary:
-            "OffsetCommit refused: REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, NOT_COORDINATOR, transport",
+            "OffsetCommit refused: REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, "
+            + "NOT_COORDINATOR, transport",
         faults: [0.2, 0.45, 0.7].map { progress in
             ChaosFault("commit-rejected", at: progress) { run in
                 run.cluster.injectErrors(

@@ -10,10 +10,11 @@ import KafkaOnce
 ///
 /// ```swift
 /// @Test func chargesSurviveRedelivery() async throws {
-///     let harness = ChaosHarness(subject: .transactional(store: makeStore, dialect: .sqlite) { message, context, ledger in
+///     let subject = ChaosSubject.transactional(store: makeStore, dialect: .sqlite) { message, context, ledger in
 ///         try charge(message, in: context.transaction)
 ///         try ledger.record(message, in: context.transaction)
-///     })
+///     }
+///     let harness = ChaosHarness(subject: subject)
 ///     let report = try await harness.run(.crashBeforeCommit)
 ///     #expect(report.passed, "\(report)")
 /// }
