@@ -102,7 +102,8 @@ struct SQLiteBindings {
 extension MessageFingerprint {
     /// ``description`` (32 lowercase hexadecimal digits), written straight into one string, since
     /// the store writes one per row.
-    var hexDigits: String {
+    @_spi(Testing)
+    public var hexDigits: String {
         String(unsafeUninitializedCapacity: 32) { buffer in
             Self.writeHex(high, into: buffer, at: 0)
             Self.writeHex(low, into: buffer, at: 16)

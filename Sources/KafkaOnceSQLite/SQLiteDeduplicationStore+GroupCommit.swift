@@ -57,10 +57,12 @@ extension SQLiteDeduplicationStore {
     // MARK: - Inspection for tests
 
     /// How many finish calls wait for the worker thread.
-    var waitingFinishCallCount: Int { finishQueue.count }
+    @_spi(Testing)
+    public var waitingFinishCallCount: Int { finishQueue.count }
 
     /// How many transactions have recorded finish calls since the store opened.
-    func finishTransactionCount() async throws -> Int {
+    @_spi(Testing)
+    public func finishTransactionCount() async throws -> Int {
         try await perform("reading the commit count") { $0.finishTransactionCount }
     }
 }

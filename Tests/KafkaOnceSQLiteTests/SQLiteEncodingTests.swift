@@ -1,7 +1,6 @@
 import KafkaOnce
+@_spi(Testing) import KafkaOnceSQLite
 import Testing
-
-@testable import KafkaOnceSQLite
 
 @Suite struct SQLiteEncodingTests {
     @Test(arguments: [

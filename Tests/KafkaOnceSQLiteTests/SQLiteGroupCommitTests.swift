@@ -1,8 +1,7 @@
 import Foundation
 import KafkaOnce
+@_spi(Testing) import KafkaOnceSQLite
 import Testing
-
-@testable import KafkaOnceSQLite
 
 @Suite struct SQLiteGroupCommitTests {
     @Test func concurrentFinishesShareOneCommitAndAStaleFenceFailsAlone() async throws {
