@@ -295,6 +295,31 @@ func id(of message: KafkaMessage) -> String {
         #expect(committed.first?.offset ?? -1 <= 4, "offsets past the last durable outcome were committed")
     }
 
+    @Test func aRecordRefusedAfterTheHandlerRanNeverRunsTheHandlerAgain() async throws {
+        let topic = try TestCluster.uniqueTopic("fenced-record")
+        let deadLetterTopic = try TestCluster.uniqueTopic("fenced-record-dlq")
+        try await TestCluster.produce(ids: ["a"], to: topic)
+        let probe = StoreProbe(InMemoryDeduplicationStore())
+        let calls = Mutex(0)
+
+        var configuration = runtimeConfiguration(topic: topic)
+        configuration.failurePolicy = .deadLetter(topic: deadLetterTopic)
+        let consumer = EffectivelyOnceConsumer(configuration: configuration, store: probe) { _, _ in
+            calls.withLock { $0 += 1 }
+            // Another consumer took the partition while the handler ran: the record is refused.
+            probe.failure.withLock { $0 = DeduplicationStoreError(.fenced, "the partition moved") }
+        }
+        try await runUntil(consumer) {
+            guard calls.withLock({ $0 }) > 0 else { return false }
+            try? await Task.sleep(for: .milliseconds(500))
+            return true
+        }
+
+        #expect(calls.withLock { $0 } == 1)
+        #expect(consumer.metrics.snapshot().deadLettered == 0)
+        #expect(consumer.metrics.snapshot().retries == 0)
+    }
+
     @Test func aTombstoneIsHandledLikeAnyOtherMessage() async throws {
         let topic = try TestCluster.uniqueTopic("tombstone-runtime")
         let producer = try KafkaProducer(configuration: .init(bootstrapServers: TestCluster.shared.bootstrapServers))

@@ -94,9 +94,6 @@ struct PartitionProcessor {
             )
             do {
                 try await handler(item.message, messageContext)
-                metrics.processed.add(1)
-                try await handled(item, recording: .completed(result: messageContext.result), attempts: attempt)
-                return
             } catch {
                 guard !worker.revoked else { throw PartitionStop.revoked }
                 if attempt >= configuration.retry.maxAttempts {
@@ -105,7 +102,13 @@ struct PartitionProcessor {
                 }
                 try await backOff(after: attempt, item: item, error: error)
                 attempt += 1
+                continue
             }
+            // Outside the `catch`: a record that cannot be written (a fenced partition, a broken
+            // store) stops the partition; it must not run the handler again.
+            metrics.processed.add(1)
+            try await handled(item, recording: .completed(result: messageContext.result), attempts: attempt)
+            return
         }
     }
 
