@@ -78,6 +78,10 @@ public final class EffectivelyOnceConsumer: Sendable {
     ///
     /// - Parameter transactionalHandler: Runs synchronously on the store's thread; use
     ///   ``TransactionalContext/transaction`` for every write that must happen once.
+    ///
+    /// - Important: With a SQL store both initializers accept a trailing closure, and one that
+    ///   does not `await` matches this one. Name the label (`handler:` or `transactionalHandler:`)
+    ///   so that the mode is the one the code reads as.
     public convenience init(
         configuration: EffectivelyOnceConfiguration,
         store: some TransactionalDeduplicationStore,

@@ -120,6 +120,10 @@ struct Replay {
 
     /// A consumer whose handler reads amounts with `parse` and posts invoices to `ledger`,
     /// passing the idempotency key along.
+    ///
+    /// The `handler:` label matters: with a SQL store, a trailing closure that does not `await`
+    /// would be taken as a transactional handler, which runs again whenever its transaction rolls
+    /// back, and the ledger is outside that transaction.
     static func makeConsumer(
         release: Int,
         _ parse: @escaping @Sendable (String) throws -> Int,
@@ -127,11 +131,15 @@ struct Replay {
         store: SQLiteDeduplicationStore,
         ledger: Ledger
     ) -> EffectivelyOnceConsumer {
-        EffectivelyOnceConsumer(configuration: makeConfiguration(broker: broker), store: store) { message, context in
-            let invoice = try Invoice(from: message)
-            let cents = try parse(invoice.amount)
-            ledger.post(invoice, cents: cents, idempotencyKey: context.idempotencyKey, release: release)
-        }
+        EffectivelyOnceConsumer(
+            configuration: makeConfiguration(broker: broker),
+            store: store,
+            handler: { message, context in
+                let invoice = try Invoice(from: message)
+                let cents = try parse(invoice.amount)
+                ledger.post(invoice, cents: cents, idempotencyKey: context.idempotencyKey, release: release)
+            }
+        )
     }
 
     /// `04, 08, 12`: the invoices' numbers, without the batch.
