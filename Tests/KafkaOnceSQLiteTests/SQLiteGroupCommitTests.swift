@@ -59,22 +59,20 @@ import Testing
         }
     }
 
-    @Test func batchOfAThousandKeysIsClaimedAndFinishedQuickly() async throws {
+    /// Speed is measured by `kafka-once bench`, never asserted here.
+    @Test func batchOfAThousandKeysIsClaimedFinishedAndSeenAsCompleted() async throws {
         try await withTemporaryDirectory { directory in
             let store = try SQLiteDeduplicationStore(path: directory + "/store.sqlite")
             let fence = try await Fixtures.fence(store)
             let requests = (0..<1000).map { Fixtures.request("order-\($0)", offset: Int64($0)) }
 
-            let clock = ContinuousClock()
-            let start = clock.now
             let claimed = try await store.claim(requests, fence: fence, leaseDuration: .seconds(30))
             try await store.finish(requests.map { Fixtures.completed($0.key) }, fence: fence)
             let again = try await store.claim(requests, fence: fence, leaseDuration: .seconds(30))
-            let elapsed = clock.now - start
 
             #expect(claimed.allSatisfy { $0 == .acquired })
             #expect(again.allSatisfy { if case .completed = $0 { true } else { false } })
-            #expect(elapsed < .seconds(1), "three batch calls of 1000 keys took \(elapsed)")
+            #expect(try await store.statistics().completed == 1000)
             try await store.close()
         }
     }
