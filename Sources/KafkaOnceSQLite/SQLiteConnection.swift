@@ -124,20 +124,16 @@ final class SQLiteConnection {
     /// Runs `body` in a write transaction, taking the write lock first so that nothing else writes
     /// until it commits. Rolls back when `body` throws or the commit fails.
     func inWriteTransaction<Value>(_ body: () throws -> Value) throws -> Value {
-        try prepared("BEGIN IMMEDIATE").run()
-        do {
-            let value = try body()
-            try prepared("COMMIT").run()
-            return value
-        } catch {
-            rollback()
-            throw error
-        }
+        try inTransaction(beginning: "BEGIN IMMEDIATE", body)
     }
 
     /// Runs `body` in a read transaction, so that all its reads see one snapshot.
     func inReadTransaction<Value>(_ body: () throws -> Value) throws -> Value {
-        try prepared("BEGIN DEFERRED").run()
+        try inTransaction(beginning: "BEGIN DEFERRED", body)
+    }
+
+    private func inTransaction<Value>(beginning begin: String, _ body: () throws -> Value) throws -> Value {
+        try prepared(begin).run()
         do {
             let value = try body()
             try prepared("COMMIT").run()
