@@ -1,8 +1,8 @@
 import Foundation
 import KafkaOnce
 
-/// Checks that a ``DeduplicationStore`` keeps the contract the runtime builds on: fencing by epoch,
-/// the claim outcomes, durable finishes, and the maintenance calls.
+/// Checks that a ``/KafkaOnce/DeduplicationStore`` keeps the contract the runtime builds on:
+/// fencing by epoch, the claim outcomes, durable finishes, and the maintenance calls.
 ///
 /// Every store the library ships passes these checks; run them against your own store too. Each
 /// behaviour gets a fresh store from `makeStore` and closes it at the end, so the checks do not
@@ -24,29 +24,33 @@ public enum DeduplicationStoreConformance {
         /// The first acquire of a partition returns epoch 1; each later one, whatever the owner,
         /// returns one more.
         case acquireStartsNewEpochs
-        /// New keys are ``ClaimOutcome/acquired`` and recorded in progress with the fence's owner
-        /// and epoch, their origin, no attempts, and a lease in the future.
+        /// New keys are ``/KafkaOnce/ClaimOutcome/acquired`` and recorded in progress with the
+        /// fence's owner and epoch, their origin, no attempts, and a lease in the future.
         case claimAcquiresNewKeys
-        /// A key the same fence holds is ``ClaimOutcome/acquired`` again, also when it appears
-        /// twice in one batch.
+        /// A key the same fence holds is ``/KafkaOnce/ClaimOutcome/acquired`` again, also when it
+        /// appears twice in one batch.
         case claimRepeatsOwnClaims
-        /// A completed key is ``ClaimOutcome/completed(_:)`` with the result finish stored.
+        /// A completed key is ``/KafkaOnce/ClaimOutcome/completed(_:)`` with the result finish
+        /// stored.
         case claimSkipsCompletedKeys
-        /// A failed key is ``ClaimOutcome/failed(_:)`` with the reason finish stored.
+        /// A failed key is ``/KafkaOnce/ClaimOutcome/failed(_:)`` with the reason finish stored.
         case claimSkipsFailedKeys
         /// A key recorded with another fingerprint, completed or in progress, is
-        /// ``ClaimOutcome/conflict(_:)``, and its record is left as it was.
+        /// ``/KafkaOnce/ClaimOutcome/conflict(_:)``, and its record is left as it was.
         case claimReportsConflicts
-        /// A key another partition holds under an unexpired lease is ``ClaimOutcome/busy(_:)``.
+        /// A key another partition holds under an unexpired lease is
+        /// ``/KafkaOnce/ClaimOutcome/busy(_:)``.
         case claimReportsBusyKeys
         /// A key held under an older epoch of the same partition is
-        /// ``ClaimOutcome/abandoned(_:)`` with the old holder, and now belongs to the new fence.
+        /// ``/KafkaOnce/ClaimOutcome/abandoned(_:)`` with the old holder, and now belongs to the
+        /// new fence.
         case claimTakesOverStaleEpochs
-        /// A key whose lease expired is ``ClaimOutcome/abandoned(_:)`` for another partition,
-        /// which then holds it as its own claim.
+        /// A key whose lease expired is ``/KafkaOnce/ClaimOutcome/abandoned(_:)`` for another
+        /// partition, which then holds it as its own claim.
         case claimTakesOverExpiredLeases
         /// Claims and finishes under an older epoch, another owner, or a partition never acquired
-        /// throw ``DeduplicationStoreError/Code/fenced``, and a refused finish records nothing.
+        /// throw ``/KafkaOnce/DeduplicationStoreError/Code/fenced``, and a refused finish records
+        /// nothing.
         case staleFencesAreRefused
         /// Finish records completed outcomes with their result (none and empty are different),
         /// failed ones with their reason, attempts and the fence, with or without a prior claim.
@@ -63,7 +67,8 @@ public enum DeduplicationStoreConformance {
         /// Finishes of eight partitions running at once are all recorded, while a concurrent
         /// finish with a stale fence is refused and records nothing.
         case concurrentFinishesAreAllRecorded
-        /// After close, reads, claims and finishes throw ``DeduplicationStoreError/Code/closed``.
+        /// After close, reads, claims and finishes throw
+        /// ``/KafkaOnce/DeduplicationStoreError/Code/closed``.
         case closedStoreRefusesCalls
 
         /// The behaviour as a sentence.

@@ -147,44 +147,69 @@ public final class MockKafkaCluster: @unchecked Sendable {
 
 /// A Kafka protocol request type, by its API key.
 public struct KafkaAPI: Sendable, Hashable {
+    /// The API key, as the Kafka protocol numbers request types.
     public let rawValue: Int16
 
+    /// A request type by its API key, for one without a constant here.
     public init(rawValue: Int16) { self.rawValue = rawValue }
 
+    /// `Produce` (0): writes records.
     public static let produce = KafkaAPI(rawValue: 0)
+    /// `Fetch` (1): reads records.
     public static let fetch = KafkaAPI(rawValue: 1)
+    /// `ListOffsets` (2): looks up offsets by time, and the watermarks.
     public static let listOffsets = KafkaAPI(rawValue: 2)
+    /// `Metadata` (3): brokers, topics, partitions and their leaders.
     public static let metadata = KafkaAPI(rawValue: 3)
+    /// `OffsetCommit` (8): commits a group's offsets.
     public static let offsetCommit = KafkaAPI(rawValue: 8)
+    /// `OffsetFetch` (9): reads a group's committed offsets.
     public static let offsetFetch = KafkaAPI(rawValue: 9)
+    /// `FindCoordinator` (10): finds the broker that coordinates a group.
     public static let findCoordinator = KafkaAPI(rawValue: 10)
+    /// `JoinGroup` (11): joins a group, or rejoins it in a rebalance.
     public static let joinGroup = KafkaAPI(rawValue: 11)
+    /// `Heartbeat` (12): keeps a member in its group.
     public static let heartbeat = KafkaAPI(rawValue: 12)
+    /// `LeaveGroup` (13): leaves a group.
     public static let leaveGroup = KafkaAPI(rawValue: 13)
+    /// `SyncGroup` (14): hands out the assignment after a join.
     public static let syncGroup = KafkaAPI(rawValue: 14)
 }
 
 /// An error the mock broker can answer with.
 public struct KafkaMockError: Sendable, Hashable {
+    /// librdkafka's error code (`rd_kafka_resp_err_t`).
     public let rawValue: Int32
 
+    /// An error by its librdkafka code, for one without a constant here.
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
+    /// No error: the request succeeds. With a delay, it only slows the answer down.
     public static let none = KafkaMockError(rawValue: RD_KAFKA_RESP_ERR_NO_ERROR.rawValue)
     /// Closes the client's connection instead of answering.
     public static let transport = KafkaMockError(rawValue: RD_KAFKA_RESP_ERR__TRANSPORT.rawValue)
+    /// `REBALANCE_IN_PROGRESS`: the group is rebalancing; the member must rejoin.
     public static let rebalanceInProgress = KafkaMockError(rawValue: RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS.rawValue)
+    /// `ILLEGAL_GENERATION`: the member's generation is stale; it must rejoin, and its commit is
+    /// refused.
     public static let illegalGeneration = KafkaMockError(rawValue: RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION.rawValue)
+    /// `UNKNOWN_MEMBER_ID`: the coordinator no longer knows the member, as after a session timeout.
     public static let unknownMemberID = KafkaMockError(rawValue: RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID.rawValue)
+    /// `NOT_COORDINATOR`: the broker does not coordinate the group; the client looks it up again.
     public static let notCoordinator = KafkaMockError(rawValue: RD_KAFKA_RESP_ERR_NOT_COORDINATOR.rawValue)
+    /// `NOT_LEADER_FOR_PARTITION`: the broker does not lead the partition; the client refreshes
+    /// its metadata.
     public static let notLeaderForPartition = KafkaMockError(
         rawValue: RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION.rawValue
     )
+    /// `REQUEST_TIMED_OUT`: the broker gave up on the request.
     public static let requestTimedOut = KafkaMockError(rawValue: RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT.rawValue)
 }
 
 /// A mock cluster call that failed.
 public struct MockClusterError: Error, CustomStringConvertible {
+    /// What failed, with librdkafka's explanation.
     public let description: String
 
     init(_ description: String) { self.description = description }

@@ -32,6 +32,7 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         /// An argument was out of range or malformed.
         public static let invalidArgument = Code(backing: .invalidArgument)
 
+        /// The code's name, as spelled in Swift: `configuration`, `timedOut`, and so on.
         public var description: String {
             switch backing {
             case .configuration: "configuration"
@@ -59,9 +60,12 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
 
     /// A source location, for errors.
     public struct SourceLocation: Sendable, CustomStringConvertible {
+        /// The file, as `#fileID` spells it: `Module/File.swift`.
         public let file: String
+        /// The line in that file, starting at 1.
         public let line: UInt
 
+        /// `file:line`, such as `KafkaOnce/KafkaConsumer.swift:120`.
         public var description: String { "\(file):\(line)" }
     }
 
@@ -82,6 +86,7 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         self.location = SourceLocation(file: file, line: line)
     }
 
+    /// The ``message`` alone.
     public var description: String { message }
 
     /// The symbolic name of ``brokerCode`` as librdkafka spells it (for example `REBALANCE_IN_PROGRESS`).

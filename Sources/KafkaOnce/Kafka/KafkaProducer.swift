@@ -4,14 +4,18 @@ import Synchronization
 
 /// A record to produce.
 public struct KafkaProducerRecord: Sendable {
+    /// The topic to write to.
     public var topic: String
     /// The partition, or `nil` to let the partitioner choose from the key.
     public var partition: Int32?
+    /// The key, or `nil` for none. The default partitioner sends equal keys to one partition.
     public var key: [UInt8]?
     /// The value; `nil` produces a tombstone.
     public var value: [UInt8]?
+    /// The headers, in order; a name may appear more than once.
     public var headers: [KafkaHeader]
 
+    /// Creates a record to produce; only the topic and the value are required.
     public init(
         topic: String,
         partition: Int32? = nil,

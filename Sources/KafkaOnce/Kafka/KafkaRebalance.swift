@@ -26,9 +26,11 @@ public struct KafkaRebalance: Sendable {
         case cooperative
     }
 
+    /// Whether the partitions are assigned, revoked or lost.
     public var kind: Kind
     /// The partitions that change; with the eager protocol, the whole assignment.
     public var partitions: [KafkaTopicPartition]
+    /// The group's rebalance protocol, which decides what ``partitions`` holds.
     public var `protocol`: RebalanceProtocol
 }
 
@@ -53,6 +55,7 @@ public struct KafkaConsumerEvents: Sendable {
     /// authentication failure, an offset reset because the committed offset is gone.
     public var error: (@Sendable (KafkaError) -> Void)?
 
+    /// Creates a set of callbacks; a callback left `nil` is not made.
     public init(
         rebalance: (@Sendable (KafkaRebalance, KafkaConsumer) -> Void)? = nil,
         commit: (@Sendable (KafkaCommitResult) -> Void)? = nil,

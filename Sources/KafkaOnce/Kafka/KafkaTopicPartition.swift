@@ -2,23 +2,34 @@ import CRDKafka
 
 /// A topic and one of its partitions.
 public struct KafkaTopicPartition: Sendable, Hashable, CustomStringConvertible {
+    /// The topic's name.
     public var topic: String
+    /// The partition's number, from 0.
     public var partition: Int32
 
+    /// Creates a topic partition.
     public init(topic: String, partition: Int32) {
         self.topic = topic
         self.partition = partition
     }
 
+    /// `topic[partition]`, such as `orders[3]`.
     public var description: String { "\(topic)[\(partition)]" }
 }
 
 /// A topic, a partition and an offset in it: a record's position, or a position to commit or seek to.
 public struct KafkaTopicPartitionOffset: Sendable, Hashable, CustomStringConvertible {
+    /// The topic's name.
     public var topic: String
+    /// The partition's number, from 0.
     public var partition: Int32
+    /// The offset in the partition, or one of the special values of ``KafkaOffset``.
+    ///
+    /// For a commit, this is the offset of the *next* record to read, one past the last record
+    /// processed.
     public var offset: Int64
 
+    /// Creates a position in a topic partition.
     public init(topic: String, partition: Int32, offset: Int64) {
         self.topic = topic
         self.partition = partition
@@ -30,6 +41,7 @@ public struct KafkaTopicPartitionOffset: Sendable, Hashable, CustomStringConvert
         KafkaTopicPartition(topic: topic, partition: partition)
     }
 
+    /// `topic[partition]@offset`, such as `orders[3]@1042`.
     public var description: String { "\(topic)[\(partition)]@\(offset)" }
 }
 

@@ -4,9 +4,12 @@
 ///   overwhelming probability, but a producer that crafts payloads on purpose can make two differ
 ///   with the same fingerprint. Use it to catch mistakes, not attacks.
 public struct MessageFingerprint: Sendable, Hashable, CustomStringConvertible {
+    /// The first 64 bits.
     public var high: UInt64
+    /// The last 64 bits.
     public var low: UInt64
 
+    /// A fingerprint from its two halves, as stored.
     public init(high: UInt64, low: UInt64) {
         self.high = high
         self.low = low

@@ -22,6 +22,10 @@ public final class EffectivelyOnceMetrics: Sendable {
     let lag = Atomic<Int>(0)
     let coordinateFallbacks = Atomic<Int>(0)
 
+    /// Creates metrics with every counter and gauge at zero.
+    ///
+    /// A consumer makes its own, ``EffectivelyOnceConsumer/metrics``; create one only to render
+    /// or read metrics outside a consumer, such as in a test.
     public init() {}
 
     /// The values at one moment.

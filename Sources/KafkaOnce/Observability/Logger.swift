@@ -4,10 +4,27 @@ import struct Foundation.Date
 ///
 /// The same seven levels as swift-log, so a bridge maps them one to one.
 public enum KafkaOnceLogLevel: Int, Sendable, Comparable, CaseIterable, CustomStringConvertible {
-    case trace, debug, info, notice, warning, error, critical
+    /// The most verbose level: detail only worth reading while tracing a problem step by step.
+    case trace
+    /// Detail for debugging; the library logs its lifecycle steps (subscribing, rebalances,
+    /// commits, shutdown) at this level.
+    case debug
+    /// Events of normal operation. Failures that callers also receive as errors are logged no
+    /// higher than this.
+    case info
+    /// Normal but significant events.
+    case notice
+    /// Something went wrong and was handled, such as a message sent to the dead-letter topic.
+    case warning
+    /// A failure that needs attention.
+    case error
+    /// The most severe level: a failure the program cannot go on from.
+    case critical
 
+    /// Whether `lhs` is less severe than `rhs`, in the order the cases are declared.
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// The level's name in lowercase, as swift-log spells it: `trace`, `debug`, and so on.
     public var description: String {
         switch self {
         case .trace: "trace"
@@ -44,13 +61,17 @@ public protocol KafkaOnceLogHandler: Sendable {
 
 /// One log record.
 public struct KafkaOnceLogRecord: Sendable {
+    /// How important the record is.
     public var level: KafkaOnceLogLevel
+    /// The label of the logger that made the record, such as `kafka-once.runtime`.
     public var label: String
     /// A short, fixed sentence; the variable parts are in ``metadata``.
     public var message: String
     /// Structured context, with keys such as `kafka.topic` and `kafka.partition`.
     public var metadata: [String: String]
+    /// The file that logged, as `#fileID` spells it: `Module/File.swift`.
     public var file: String
+    /// The line in that file that logged.
     public var line: UInt
 }
 
@@ -118,6 +139,8 @@ public struct KafkaOnceLogger: Sendable {
 
 /// Writes `timestamp level label: message key=value …` lines to standard error.
 public struct StandardErrorLogHandler: KafkaOnceLogHandler {
+    /// Creates a handler. Each record is written with one unbuffered write, so lines from
+    /// different threads do not interleave.
     public init() {}
 
     public func log(_ record: KafkaOnceLogRecord) {

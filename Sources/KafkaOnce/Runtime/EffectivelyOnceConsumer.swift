@@ -76,8 +76,13 @@ public final class EffectivelyOnceConsumer: Sendable {
     /// Messages of a poll batch share one transaction, so a crash rolls all of them back, effects
     /// and records alike: this is both the safest and the fastest mode.
     ///
-    /// - Parameter transactionalHandler: Runs synchronously on the store's thread; use
-    ///   ``TransactionalContext/transaction`` for every write that must happen once.
+    /// - Parameters:
+    ///   - configuration: The Kafka consumer, topics and policies.
+    ///   - store: The SQL store whose transactions hold the records and the handler's statements.
+    ///   - logger: Where the runtime's log lines go; disabled by default.
+    ///   - onDuplicate: Called for each message skipped as a duplicate, with the first record.
+    ///   - transactionalHandler: Runs synchronously on the store's thread; use
+    ///     ``TransactionalContext/transaction`` for every write that must happen once.
     ///
     /// - Important: With a SQL store both initializers accept a trailing closure, and one that
     ///   does not `await` matches this one. Name the label (`handler:` or `transactionalHandler:`)

@@ -74,6 +74,7 @@ enum PartitionStop: Error {
 
 /// An error that stops the whole consumer.
 public struct EffectivelyOnceError: Error, Sendable, CustomStringConvertible {
+    /// One line: what stopped the consumer, the message or partition concerned, and what to do.
     public let description: String
 
     init(_ description: String) {

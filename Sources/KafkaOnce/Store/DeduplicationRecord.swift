@@ -17,6 +17,7 @@ public struct DeduplicationRecord: Sendable, Hashable {
     public var key: String
     /// A fingerprint of the payload of the message that first claimed the key.
     public var fingerprint: MessageFingerprint
+    /// Whether the key is in progress, completed or failed.
     public var state: State
     /// The consumer instance that claimed or finished the key.
     public var owner: String
@@ -33,9 +34,13 @@ public struct DeduplicationRecord: Sendable, Hashable {
     public var failureReason: String?
     /// How many times the handler ran for this key.
     public var attempts: Int
+    /// When the key was first claimed or recorded, by the store's clock.
     public var createdAt: Date
+    /// When the record last changed, by the store's clock. Purging compares its cutoff with this
+    /// (``DeduplicationStore/purge(updatedBefore:batchSize:)``).
     public var updatedAt: Date
 
+    /// Creates a record with every field given; stores build records from their rows this way.
     public init(
         key: String,
         fingerprint: MessageFingerprint,
@@ -67,10 +72,14 @@ public struct DeduplicationRecord: Sendable, Hashable {
 
 /// A request to claim a key before running the handler for a message.
 public struct ClaimRequest: Sendable, Hashable {
+    /// The namespaced idempotency key to claim.
     public var key: String
+    /// A fingerprint of the message's payload, to tell a duplicate from a conflict.
     public var fingerprint: MessageFingerprint
+    /// The message's position, which becomes the record's ``DeduplicationRecord/origin``.
     public var origin: KafkaTopicPartitionOffset
 
+    /// Creates a claim request for one message.
     public init(key: String, fingerprint: MessageFingerprint, origin: KafkaTopicPartitionOffset) {
         self.key = key
         self.fingerprint = fingerprint
@@ -105,12 +114,19 @@ public struct RecordedOutcome: Sendable, Hashable {
         case failed(reason: String)
     }
 
+    /// The namespaced idempotency key the outcome belongs to.
     public var key: String
+    /// A fingerprint of the message's payload.
     public var fingerprint: MessageFingerprint
+    /// The position of the message that was handled.
     public var origin: KafkaTopicPartitionOffset
+    /// Whether the message completed or failed, with its result or reason.
     public var kind: Kind
+    /// How many times the handler ran for the message; 0 when the outcome was decided without
+    /// running it.
     public var attempts: Int
 
+    /// Creates an outcome to record.
     public init(
         key: String,
         fingerprint: MessageFingerprint,
@@ -132,29 +148,39 @@ public struct RecordedOutcome: Sendable, Hashable {
 /// A claim or a record made with an older epoch is refused with ``DeduplicationStoreError/Code/fenced``,
 /// so a consumer that lost its partitions (a zombie) cannot record a second outcome.
 public struct PartitionFence: Sendable, Hashable, CustomStringConvertible {
+    /// The partition the fence guards.
     public var partition: KafkaTopicPartition
+    /// The identity of the consumer instance that acquired the partition.
     public var owner: String
+    /// The epoch ``DeduplicationStore/acquire(_:owner:)`` returned for the partition; 1 for the
+    /// first acquire, one more for each later one.
     public var epoch: Int64
 
+    /// Creates a fence from an epoch that ``DeduplicationStore/acquire(_:owner:)`` returned.
     public init(partition: KafkaTopicPartition, owner: String, epoch: Int64) {
         self.partition = partition
         self.owner = owner
         self.epoch = epoch
     }
 
+    /// `topic[partition] owner=OWNER epoch=EPOCH`, for logs and error messages.
     public var description: String { "\(partition) owner=\(owner) epoch=\(epoch)" }
 }
 
 /// Counts of a store's records.
 public struct DeduplicationStoreStatistics: Sendable, Hashable {
+    /// Records of keys claimed and not yet finished.
     public var inProgress: Int
+    /// Records of keys whose handler succeeded.
     public var completed: Int
+    /// Records of keys that failed on every attempt.
     public var failed: Int
     /// When the oldest record was last updated, if there is any record.
     public var oldestUpdate: Date?
     /// When the newest record was last updated, if there is any record.
     public var newestUpdate: Date?
 
+    /// Creates statistics from a store's counts.
     public init(inProgress: Int, completed: Int, failed: Int, oldestUpdate: Date?, newestUpdate: Date?) {
         self.inProgress = inProgress
         self.completed = completed

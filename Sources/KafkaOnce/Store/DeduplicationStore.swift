@@ -104,18 +104,26 @@ public protocol SQLExecutor {
 
 /// A value bound to, or read from, a SQL statement.
 public enum SQLValue: Sendable, Hashable {
+    /// SQL `NULL`.
     case null
+    /// A 64-bit integer. PostgreSQL's `bool` columns read as 0 or 1.
     case integer(Int64)
+    /// A double-precision floating-point number; PostgreSQL's `numeric` columns read as one.
     case real(Double)
+    /// UTF-8 text; columns of other types that have no case of their own read as their text.
     case text(String)
+    /// Bytes: a SQLite blob or a PostgreSQL `bytea`.
     case blob([UInt8])
 }
 
 /// One row of a query's result.
 public struct SQLRow: Sendable, Hashable {
+    /// The column names, in the order of the query's select list.
     public var columns: [String]
+    /// The values, one per column, in the same order.
     public var values: [SQLValue]
 
+    /// Creates a row; `values` must have one value per column.
     public init(columns: [String], values: [SQLValue]) {
         self.columns = columns
         self.values = values
@@ -143,9 +151,18 @@ public struct DeduplicationStoreError: Error, Sendable, CustomStringConvertible 
         case closed
     }
 
+    /// The kind of failure, which tells whether retrying may help.
     public var code: Code
+    /// A one-line explanation that names the store and says what to do.
     public var message: String
 
+    /// Creates an error; stores of your own throw it the same way the bundled ones do.
+    ///
+    /// - Parameters:
+    ///   - code: The kind of failure. The runtime retries ``Code/unavailable`` for up to
+    ///     ``EffectivelyOnceConfiguration/storeRetryLimit``, gives up the partition on
+    ///     ``Code/fenced``, and stops the consumer on the others.
+    ///   - message: What failed, on which store, and what to do.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
@@ -154,5 +171,6 @@ public struct DeduplicationStoreError: Error, Sendable, CustomStringConvertible 
     /// Whether the same call may succeed later.
     public var isRetriable: Bool { code == .unavailable }
 
+    /// The ``message`` alone.
     public var description: String { message }
 }

@@ -10,7 +10,9 @@ private let systemWrite = Darwin.write
 
 /// Unbuffered writes to standard output and standard error, safe from any thread.
 public enum FileHandleOutput: Sendable {
+    /// File descriptor 1.
     case standardOutput
+    /// File descriptor 2.
     case standardError
 
     /// Writes `text` in one call, so lines from different threads do not interleave.

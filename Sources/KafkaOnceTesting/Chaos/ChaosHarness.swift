@@ -45,12 +45,16 @@ public struct ChaosHarness: Sendable {
         /// for a person watching.
         public var narrate: (@Sendable (String) -> Void)?
 
+        /// Creates the default options: 2000 ids on 4 partitions, seed 1, no child process.
         public init() {}
     }
 
+    /// The handler and store under test.
     public let subject: ChaosSubject
+    /// Sizes, seed and switches of the runs.
     public var options: Options
 
+    /// Creates a harness for `subject`; change ``options`` before running to resize the runs.
     public init(subject: ChaosSubject, options: Options = Options()) {
         self.subject = subject
         self.options = options

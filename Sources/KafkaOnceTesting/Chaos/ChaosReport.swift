@@ -2,15 +2,20 @@
 public struct ChaosScenarioReport: Sendable, Codable {
     /// One injected fault and when, in seconds from the scenario's start.
     public struct InjectedFault: Sendable, Codable, CustomStringConvertible {
+        /// The fault's name, such as `sigkill`; a healed fault is reported again as `NAME-healed`.
         public var name: String
+        /// When the fault was injected or healed, in seconds from the scenario's start.
         public var seconds: Double
 
+        /// `name@seconds`, the seconds to one decimal, such as `sigkill@12.3s`.
         public var description: String {
             "\(name)@\((seconds * 10).rounded() / 10)s"
         }
     }
 
+    /// The scenario's name, as in ``ChaosScenario/name``.
     public var name: String
+    /// The faults injected and healed, in order.
     public var faults: [InjectedFault]
     /// Distinct ids whose produce the broker acknowledged: the ground truth.
     public var acknowledged: Int
@@ -50,7 +55,9 @@ public struct ChaosScenarioReport: Sendable, Codable {
 
 /// The reports of a run of several scenarios.
 public struct ChaosReport: Sendable, Codable {
+    /// The seed of the run; running again with it repeats the same choices.
     public var seed: UInt64
+    /// One report per scenario, in the order they ran.
     public var scenarios: [ChaosScenarioReport]
 
     /// Whether every scenario passed.

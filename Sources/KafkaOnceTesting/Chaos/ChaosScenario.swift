@@ -27,6 +27,7 @@ public struct ChaosScenario: Sendable, CustomStringConvertible {
     /// Whether the consumer runs in a child process that is killed.
     let killsChildProcess: Bool
 
+    /// The scenario's ``name``.
     public var description: String { name }
 
     init(

@@ -2,10 +2,12 @@
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
+    /// Creates a generator whose sequence is determined by `seed` alone.
     public init(seed: UInt64) {
         state = seed
     }
 
+    /// The next value of the sequence, uniformly distributed over every `UInt64`.
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var value = state
