@@ -22,6 +22,11 @@ struct BenchCommand: Command {
             ),
             .value("postgres", "URL", help: "the PostgreSQL database of the postgres mode"),
             .value("repetitions", "R", default: "3", help: "runs of each mode; the median is reported"),
+            .repeatable(
+                "property",
+                "NAME=VALUE",
+                help: "a librdkafka consumer property for every mode, such as queued.min.messages=1000000"
+            ),
             .value("svg", "PATH", help: "also write a bar chart of the ratios to this file"),
             .json,
         ]
@@ -39,7 +44,8 @@ struct BenchCommand: Command {
         partition: a topic that would not fit is refused. Each mode runs in a child process of its \
         own with a fresh consumer group, is timed from its start until every message was consumed \
         (raw) or processed and recorded (runtime), and must consume every message. A child that \
-        runs longer than 10 minutes is killed. The PostgreSQL rows the run wrote are deleted after it.
+        runs longer than 10 minutes is killed. The PostgreSQL rows the run wrote are deleted after it. \
+        Every mode uses librdkafka's defaults but for the --property values, which apply to all.
 
         JSON keys: messages, partitions, payload_bytes, rows (mode, consumed, seconds, \
         messages_per_second, ratio_to_raw, peak_rss_mb, cpu_seconds).

@@ -98,10 +98,20 @@ public struct KeyDerivation: Sendable {
     public func key(for message: KafkaMessage, namespace: String) -> (key: String, isFallback: Bool) {
         for strategy in strategies {
             if let key = strategy.key(for: message) {
-                return (namespace + "/" + key, false)
+                return (Self.join(namespace, key), false)
             }
         }
-        return (namespace + "/" + KeyStrategy.coordinates.key(for: message)!, true)
+        return (Self.join(namespace, KeyStrategy.coordinates.key(for: message)!), true)
+    }
+
+    /// `namespace/key`, built in one allocation.
+    private static func join(_ namespace: String, _ key: String) -> String {
+        var joined = ""
+        joined.reserveCapacity(namespace.utf8.count + 1 + key.utf8.count)
+        joined += namespace
+        joined += "/"
+        joined += key
+        return joined
     }
 }
 

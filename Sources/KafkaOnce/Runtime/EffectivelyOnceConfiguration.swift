@@ -37,8 +37,10 @@ public struct EffectivelyOnceConfiguration: Sendable {
     public var outcomeBatching: OutcomeBatching = .perMessage
     /// The most messages taken from one poll.
     public var maxPollBatch = 1000
-    /// The most messages waiting in one partition before it is paused.
-    public var maxBufferedPerPartition = 5000
+    /// The most messages waiting in one partition before it is paused. Default: 1000, a poll
+    /// batch: librdkafka already holds the next records (see
+    /// ``KafkaConsumerConfiguration/prefetchLimit``), so a deeper buffer only costs memory.
+    public var maxBufferedPerPartition = 1000
     /// How often processed offsets are committed asynchronously.
     public var commitInterval: Duration = .seconds(1)
     /// How long an in-progress claim is held before an owner of another partition may take it over.
@@ -77,6 +79,7 @@ public struct RetryPolicy: Sendable {
     /// The fraction of each wait drawn at random, so consumers that failed together do not retry together.
     public var jitter = 0.2
 
+    /// Creates a policy; the multiplier (2) and jitter (0.2) keep their defaults.
     public init(
         maxAttempts: Int = 3,
         initialBackoff: Duration = .milliseconds(100),

@@ -218,12 +218,12 @@ struct PartitionProcessor {
     /// Records pending outcomes durably, then makes everything handled so far committable.
     mutating func flush() async throws {
         if !pending.isEmpty {
-            let outcomes = pending
-            let (store, fence) = (context.store, fence)
+            let (outcomes, store, fence) = (pending, context.store, fence)
             try await StoreRetry.run("record", worker: worker, context: context) {
                 try await store.finish(outcomes, fence: fence)
             }
-            pending.removeAll(keepingCapacity: true)
+            // Not keeping the capacity, which `outcomes` may still share: that would copy it.
+            pending.removeAll()
         }
         if let lastHandled { publish(lastHandled) }
     }

@@ -18,7 +18,7 @@ struct PreparedMessage: Sendable {
     ) -> [[PreparedMessage]] {
         var runs: [[PreparedMessage]] = []
         var current: [PreparedMessage] = []
-        var seen: Set<String> = []
+        var seen = Set<String>(minimumCapacity: messages.count)
         current.reserveCapacity(messages.count)
 
         for message in messages {
@@ -27,7 +27,8 @@ struct PreparedMessage: Sendable {
             if !seen.insert(key).inserted {
                 runs.append(current)
                 current = []
-                seen = [key]
+                seen.removeAll(keepingCapacity: true)
+                seen.insert(key)
             }
             current.append(
                 PreparedMessage(message: message, key: key, fingerprint: MessageFingerprint(payload: message.value))

@@ -7,7 +7,8 @@ enum StoreRetry {
         context: RuntimeContext,
         _ body: @Sendable () async throws -> Value
     ) async throws -> Value {
-        let deadline = ContinuousClock.now + context.configuration.storeRetryLimit
+        // Read the clock only once something failed: the first call nearly always succeeds.
+        var deadline: ContinuousClock.Instant?
         var wait: Duration = .milliseconds(50)
         while true {
             do {
@@ -15,7 +16,10 @@ enum StoreRetry {
             } catch let error as DeduplicationStoreError where error.code == .fenced {
                 throw PartitionStop.fenced
             } catch {
-                guard isTransient(error), ContinuousClock.now + wait < deadline else {
+                let now = ContinuousClock.now
+                let giveUpAt = deadline ?? now + context.configuration.storeRetryLimit
+                deadline = giveUpAt
+                guard isTransient(error), now + wait < giveUpAt else {
                     throw EffectivelyOnceError(
                         "\(what) failed for \(worker.partition): \(error); nothing past the last recorded message "
                             + "was committed"

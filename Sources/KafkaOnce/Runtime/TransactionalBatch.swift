@@ -81,25 +81,62 @@ enum TransactionalBatch {
         return result
     }
 
-    /// Runs the handler behind a savepoint; returns its error after undoing its statements.
+    /// Runs the handler; returns its error after undoing its statements.
+    ///
+    /// The message's savepoint is opened by the handler's first statement, so a handler that
+    /// writes nothing costs none.
     private static func runHandler(
         _ item: PreparedMessage,
         in transaction: any DeduplicationTransaction,
         handler: TransactionalMessageHandler,
         attempt: Int
     ) throws -> String? {
-        try transaction.savepoint(savepoint)
+        let statements = HandlerStatements(transaction: transaction, savepoint: savepoint)
         do {
             try handler(
                 item.message,
-                TransactionalContext(idempotencyKey: item.key, attempt: attempt, transaction: transaction)
+                TransactionalContext(idempotencyKey: item.key, attempt: attempt, transaction: statements)
             )
-            try transaction.release(savepoint: savepoint)
+            if statements.hasSavepoint { try transaction.release(savepoint: savepoint) }
             return nil
         } catch {
-            try transaction.rollback(toSavepoint: savepoint)
-            try transaction.release(savepoint: savepoint)
+            if statements.hasSavepoint {
+                try transaction.rollback(toSavepoint: savepoint)
+                try transaction.release(savepoint: savepoint)
+            }
             return "\(error)"
         }
+    }
+}
+
+/// The transaction as one message's handler sees it: its statements only, behind a savepoint
+/// opened when the first one runs.
+///
+/// Used on the store's thread only, while the handler runs.
+private final class HandlerStatements: SQLExecutor {
+    private let transaction: any DeduplicationTransaction
+    private let savepoint: String
+    private(set) var hasSavepoint = false
+
+    init(transaction: any DeduplicationTransaction, savepoint: String) {
+        self.transaction = transaction
+        self.savepoint = savepoint
+    }
+
+    @discardableResult
+    func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int {
+        try openSavepoint()
+        return try transaction.execute(sql, parameters)
+    }
+
+    func query(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow] {
+        try openSavepoint()
+        return try transaction.query(sql, parameters)
+    }
+
+    private func openSavepoint() throws {
+        guard !hasSavepoint else { return }
+        try transaction.savepoint(savepoint)
+        hasSavepoint = true
     }
 }

@@ -24,7 +24,7 @@ public final class InMemoryDeduplicationStore: DeduplicationStore {
     private let state = Mutex(State())
 
     /// Creates an empty store that keeps at most `capacity` finished records.
-    public init(capacity: Int = 1_000_000) {
+    public init(capacity: Int = 100_000) {
         precondition(capacity > 0, "an in-memory store needs a capacity of at least one record")
         self.capacity = capacity
     }
@@ -53,22 +53,8 @@ public final class InMemoryDeduplicationStore: DeduplicationStore {
         return try state.withLock { state in
             try Self.check(fence, in: state)
             return requests.map { request in
-                let (outcome, claimed) = ClaimRules.decide(
-                    request,
-                    existing: state.records[request.key],
-                    fence: fence,
-                    now: now
-                )
-                if claimed {
-                    state.records[request.key] = ClaimRules.inProgressRecord(
-                        for: request,
-                        fence: fence,
-                        previous: state.records[request.key],
-                        leaseExpiry: leaseExpiry,
-                        now: now
-                    )
-                }
-                return outcome
+                // One hash lookup per key: the record is read and replaced in place.
+                Self.claim(request, &state.records[request.key], fence: fence, leaseExpiry: leaseExpiry, now: now)
             }
         }
     }
@@ -78,14 +64,9 @@ public final class InMemoryDeduplicationStore: DeduplicationStore {
         try state.withLock { state in
             try Self.check(fence, in: state)
             for outcome in outcomes {
-                let previous = state.records[outcome.key]
-                if previous == nil || previous?.state == .inProgress { state.finishedCount += 1 }
-                state.records[outcome.key] = ClaimRules.finishedRecord(
-                    outcome,
-                    fence: fence,
-                    previous: previous,
-                    now: now
-                )
+                if Self.finish(outcome, &state.records[outcome.key], fence: fence, now: now) {
+                    state.finishedCount += 1
+                }
                 state.finishOrder.append((outcome.key, now))
             }
             Self.evict(&state, capacity: capacity)
@@ -181,15 +162,55 @@ public final class InMemoryDeduplicationStore: DeduplicationStore {
         }
     }
 
+    private static func claim(
+        _ request: ClaimRequest,
+        _ record: inout DeduplicationRecord?,
+        fence: PartitionFence,
+        leaseExpiry: Date,
+        now: Date
+    ) -> ClaimOutcome {
+        let (outcome, claimed) = ClaimRules.decide(request, existing: record, fence: fence, now: now)
+        if claimed {
+            record = ClaimRules.inProgressRecord(
+                for: request,
+                fence: fence,
+                previous: record,
+                leaseExpiry: leaseExpiry,
+                now: now
+            )
+        }
+        return outcome
+    }
+
+    /// Replaces `record` with the finished one.
+    ///
+    /// - Returns: Whether the key is newly finished (it had no record, or an in-progress one).
+    private static func finish(
+        _ outcome: RecordedOutcome,
+        _ record: inout DeduplicationRecord?,
+        fence: PartitionFence,
+        now: Date
+    ) -> Bool {
+        let isNewlyFinished = record.map { $0.state == .inProgress } ?? true
+        record = ClaimRules.finishedRecord(outcome, fence: fence, previous: record, now: now)
+        return isNewlyFinished
+    }
+
+    /// Removes `record` when it is still the finished record that `updatedAt` names.
+    ///
+    /// - Returns: Whether it was removed.
+    private static func evict(_ record: inout DeduplicationRecord?, finishedAt updatedAt: Date) -> Bool {
+        guard let current = record, current.state != .inProgress, current.updatedAt == updatedAt else { return false }
+        record = nil
+        return true
+    }
+
     /// Drops the records finished longest ago until at most `capacity` finished records remain.
     private static func evict(_ state: inout State, capacity: Int) {
         while state.finishedCount > capacity && state.finishOrderStart < state.finishOrder.count {
             let (key, updatedAt) = state.finishOrder[state.finishOrderStart]
             state.finishOrderStart += 1
-            if let record = state.records[key], record.state != .inProgress, record.updatedAt == updatedAt {
-                state.records[key] = nil
-                state.finishedCount -= 1
-            }
+            if evict(&state.records[key], finishedAt: updatedAt) { state.finishedCount -= 1 }
         }
         // Compact the order list once its consumed head dominates it.
         if state.finishOrderStart > 1024 && state.finishOrderStart * 2 > state.finishOrder.count {

@@ -175,3 +175,19 @@ extension Substring {
         String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
 }
+
+extension ParsedArguments {
+    /// The librdkafka consumer properties given with the repeatable `--property NAME=VALUE`.
+    ///
+    /// - Throws: ``UsageError`` naming the value that is not `NAME=VALUE`.
+    func consumerProperties() throws(UsageError) -> [String: String] {
+        var properties: [String: String] = [:]
+        for property in try values("property", as: String.self) {
+            guard let equals = property.firstIndex(of: "="), equals != property.startIndex else {
+                throw UsageError("invalid value '\(property)' for --property; expected NAME=VALUE")
+            }
+            properties[String(property[..<equals])] = String(property[property.index(after: equals)...])
+        }
+        return properties
+    }
+}

@@ -19,6 +19,8 @@ struct BenchAssignment: Codable, Sendable {
     /// A consumer group no other run used, so the worker reads from the beginning.
     var groupID: String
     var postgresURL: String?
+    /// librdkafka consumer properties on top of the defaults, the same for every mode.
+    var consumerProperties: [String: String]
     /// How long the worker waits without progress before it reports what it consumed.
     var stallSeconds: Int
 

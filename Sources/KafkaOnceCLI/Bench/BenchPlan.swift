@@ -18,6 +18,8 @@ struct BenchPlan: Sendable {
     var repetitions: Int
     /// Where to write the bar chart, if anywhere.
     var chartPath: String?
+    /// librdkafka consumer properties every mode's consumer gets.
+    var consumerProperties: [String: String]
 
     /// The plan of an invocation's options.
     ///
@@ -31,6 +33,7 @@ struct BenchPlan: Sendable {
         repetitions = try arguments.value("repetitions", default: 3, atLeast: 1)
         postgresURL = arguments.string("postgres")
         chartPath = arguments.string("svg")
+        consumerProperties = try arguments.consumerProperties()
 
         let listed = try arguments.list("modes", as: BenchMode.self)
         let requested = listed.isEmpty ? BenchMode.defaults(withPostgres: postgresURL != nil) : listed

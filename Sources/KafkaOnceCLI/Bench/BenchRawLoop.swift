@@ -15,12 +15,12 @@ enum BenchRawLoop {
     static func measure(_ assignment: BenchAssignment) async throws -> BenchMeasurement {
         let started = ContinuousClock.now
         let startedProcessorSeconds = BenchResourceUsage.processorSeconds()
-        let consumer = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(
-                bootstrapServers: assignment.bootstrapServers,
-                groupID: assignment.groupID
-            )
+        var configuration = KafkaConsumerConfiguration(
+            bootstrapServers: assignment.bootstrapServers,
+            groupID: assignment.groupID
         )
+        configuration.properties = assignment.consumerProperties
+        let consumer = try KafkaConsumer(configuration: configuration)
         _ = try await consumer.metadata(timeout: .seconds(10))
         try await consumer.assign(
             assignment.topicPartitions.map {

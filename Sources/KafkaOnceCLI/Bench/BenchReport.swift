@@ -55,6 +55,9 @@ struct BenchReport: Sendable {
             "messages": .integer(plan.messages),
             "partitions": .integer(plan.partitions),
             "payload_bytes": .integer(plan.payloadBytes),
+            "consumer_properties": .object(
+                plan.consumerProperties.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .string($0.value)) }
+            ),
             "rows": .array(
                 rows.map { row in
                     [
@@ -91,6 +94,11 @@ struct BenchReport: Sendable {
         let header =
             "\(Self.grouped(plan.messages)) messages of \(plan.payloadBytes) bytes over \(plan.partitions) "
             + "partition(s), median of \(plan.repetitions) repetition(s)"
+            + (plan.consumerProperties.isEmpty
+                ? ""
+                : "; every consumer with "
+                    + plan.consumerProperties.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                    .joined(separator: ", "))
         return header + "\n\n" + table.rendered()
     }
 

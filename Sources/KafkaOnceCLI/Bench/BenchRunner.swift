@@ -41,6 +41,7 @@ struct BenchRunner {
             messages: plan.messages,
             groupID: "\(topic.name)-\(mode.rawValue)-\(UUID().uuidString.prefix(8).lowercased())",
             postgresURL: mode == .postgres ? plan.postgresURL : nil,
+            consumerProperties: plan.consumerProperties,
             stallSeconds: Self.stallSeconds
         )
     }

@@ -52,6 +52,7 @@ enum BenchRuntimeRun {
         )
         configuration.partitions = assignment.topicPartitions
         configuration.handlesSignals = false
+        configuration.consumer.properties = assignment.consumerProperties
 
         switch store {
         case .discarding(let store):

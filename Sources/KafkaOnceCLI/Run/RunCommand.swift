@@ -87,14 +87,7 @@ struct RunCommand: Command {
         if let topic = arguments.string("dead-letter-topic") {
             configuration.failurePolicy = .deadLetter(topic: topic)
         }
-        for property in try arguments.values("property", as: String.self) {
-            guard let equals = property.firstIndex(of: "="), equals != property.startIndex else {
-                throw UsageError("invalid value '\(property)' for --property; expected NAME=VALUE")
-            }
-            configuration.consumer.properties[String(property[..<equals])] = String(
-                property[property.index(after: equals)...]
-            )
-        }
+        configuration.consumer.properties.merge(try arguments.consumerProperties()) { _, given in given }
         configuration.handlesSignals = false
         return configuration
     }
