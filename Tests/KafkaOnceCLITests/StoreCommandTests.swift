@@ -55,7 +55,7 @@ import Testing
     @Test func emptySQLiteStoreRoundTrip() async throws {
         let directory = try TemporaryDirectory()
         let location = "sqlite:" + directory.path("store.sqlite")
-        let key = "orders/header:idempotency-key:42"
+        let key = "orders/id:42"
 
         let stats = try await ToolProcess.run("store", "stats", "--store", location)
         let show = try await ToolProcess.run("store", "show", key, "--store", location)

@@ -5,7 +5,7 @@ import Testing
 
 /// `kafka-once store` reading and deleting what a consumer recorded in a SQLite store.
 @Suite struct StoreRecordRoundTripTests {
-    static let key = "orders/header:idempotency-key:42"
+    static let key = "orders/id:42"
     static let origin = KafkaTopicPartitionOffset(topic: "orders", partition: 0, offset: 7)
     static let fingerprint = MessageFingerprint(payload: Array("order 42".utf8))
 

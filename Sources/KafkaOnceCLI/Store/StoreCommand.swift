@@ -12,8 +12,8 @@ struct StoreCommand: CommandGroup {
     var discussion: String {
         """
         Every subcommand takes --store URL: memory:, sqlite:PATH, or \
-        postgres://USER@HOST:PORT/DATABASE. Keys are namespaced as GROUP/STRATEGY:VALUE, \
-        for example orders/header:idempotency-key:8f14e45f.
+        postgres://USER@HOST:PORT/DATABASE. Keys read GROUP/KIND:VALUE, where KIND names \
+        the strategy that found the key (id, ce, key, hash or at), for example orders/id:8f14e45f.
         """
     }
 }

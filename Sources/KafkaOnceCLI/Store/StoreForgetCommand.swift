@@ -6,7 +6,7 @@ struct StoreForgetCommand: Command {
     let summary = "delete one key's record so its message is processed again when redelivered"
 
     var positionals: [Positional] {
-        [Positional("KEY", help: "the namespaced key, such as orders/header:idempotency-key:8f14e45f")]
+        [Positional("KEY", help: "the namespaced key, such as orders/id:8f14e45f")]
     }
 
     var options: [Option] { [StoreOptions.location, .json] }
