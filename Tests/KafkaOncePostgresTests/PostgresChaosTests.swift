@@ -60,7 +60,7 @@ import Testing
         let handled = Atomic(0)
         let consumer = EffectivelyOnceConsumer(
             configuration: configuration,
-            store: store,
+            transactionalStore: store,
             transactionalHandler: { message, context in
                 // A unique column: a second effect for one id would fail the transaction loudly.
                 try context.transaction.execute(

@@ -78,18 +78,22 @@ public final class EffectivelyOnceConsumer: Sendable {
     ///
     /// - Parameters:
     ///   - configuration: The Kafka consumer, topics and policies.
-    ///   - store: The SQL store whose transactions hold the records and the handler's statements.
+    ///   - store: The SQL store whose transactions hold the records and the handler's statements;
+    ///     its label, `transactionalStore:`, is what selects this mode.
     ///   - logger: Where the runtime's log lines go; disabled by default.
     ///   - onDuplicate: Called for each message skipped as a duplicate, with the first record.
     ///   - transactionalHandler: Runs synchronously on the store's thread; use
     ///     ``TransactionalContext/transaction`` for every write that must happen once.
     ///
-    /// - Important: With a SQL store both initializers accept a trailing closure, and one that
-    ///   does not `await` matches this one. Name the label (`handler:` or `transactionalHandler:`)
-    ///   so that the mode is the one the code reads as.
+    /// ```swift
+    /// let consumer = EffectivelyOnceConsumer(configuration: configuration, transactionalStore: store) {
+    ///     message, context in
+    ///     try context.transaction.execute("INSERT INTO charges (order_id) VALUES (?)", [.text(context.idempotencyKey)])
+    /// }
+    /// ```
     public convenience init(
         configuration: EffectivelyOnceConfiguration,
-        store: some TransactionalDeduplicationStore,
+        transactionalStore store: some TransactionalDeduplicationStore,
         logger: KafkaOnceLogger = .disabled,
         onDuplicate: DuplicateHandler? = nil,
         transactionalHandler: @escaping TransactionalMessageHandler
@@ -127,7 +131,7 @@ public final class EffectivelyOnceConsumer: Sendable {
     @_spi(Testing)
     public convenience init(
         configuration: EffectivelyOnceConfiguration,
-        store: some TransactionalDeduplicationStore,
+        transactionalStore store: some TransactionalDeduplicationStore,
         logger: KafkaOnceLogger = .disabled,
         testHooks: EffectivelyOnceTestHooks,
         transactionalHandler: @escaping TransactionalMessageHandler

@@ -64,13 +64,13 @@ enum BenchRuntimeRun {
         case .sqlite(let store, _):
             return EffectivelyOnceConsumer(
                 configuration: configuration,
-                store: store,
+                transactionalStore: store,
                 transactionalHandler: { _, _ in }
             )
         case .postgres(let store, _):
             return EffectivelyOnceConsumer(
                 configuration: configuration,
-                store: store,
+                transactionalStore: store,
                 transactionalHandler: { _, _ in }
             )
         }

@@ -45,7 +45,7 @@ struct ChaosWorkerCommand: Command {
         let pacing = Double(try arguments.value("pacing-microseconds", default: 0, atLeast: 0)) / 1_000_000
         let consumer = EffectivelyOnceConsumer(
             configuration: configuration,
-            store: store,
+            transactionalStore: store,
             transactionalHandler: { message, context in
                 if pacing > 0 { Thread.sleep(forTimeInterval: pacing) }
                 try ledger.record(message, in: context.transaction)

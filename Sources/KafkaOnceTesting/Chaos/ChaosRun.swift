@@ -167,8 +167,12 @@ public final class ChaosRun: Sendable {
                 try await handler(message, context, ledger)
             }
         case .transactional(_, _, let handler):
-            return EffectivelyOnceConsumer(configuration: configuration, store: store, logger: logger, testHooks: hooks)
-            {
+            return EffectivelyOnceConsumer(
+                configuration: configuration,
+                transactionalStore: store,
+                logger: logger,
+                testHooks: hooks
+            ) {
                 [self] message, context in
                 Thread.sleep(forTimeInterval: (takeStall() ?? pacing).seconds)
                 if Self.isPoison(message, poisons) { throw ChaosPoison() }

@@ -11,7 +11,7 @@ import KafkaOnceSQLite
 /// let handler = ChargeHandler()
 /// let consumer = EffectivelyOnceConsumer(
 ///     configuration: configuration,
-///     store: store,
+///     transactionalStore: store,
 ///     transactionalHandler: { message, context in try handler.handle(message, context) }
 /// )
 /// ```

@@ -49,7 +49,7 @@ struct OrderCharges {
         configuration.keys = KeyDerivation([.header("idempotency-key")])
         let consumer = EffectivelyOnceConsumer(
             configuration: configuration,
-            store: store,
+            transactionalStore: store,
             onDuplicate: { message, record in
                 let order = message.header("idempotency-key")?.text ?? "?"
                 print("skipped \(order) at \(message.coordinates): charged already from \(record.origin)")

@@ -121,9 +121,7 @@ struct Replay {
     /// A consumer whose handler reads amounts with `parse` and posts invoices to `ledger`,
     /// passing the idempotency key along.
     ///
-    /// The `handler:` label matters: with a SQL store, a trailing closure that does not `await`
-    /// would be taken as a transactional handler, which runs again whenever its transaction rolls
-    /// back, and the ledger is outside that transaction.
+    /// Plain mode (`store:`), not transactional: the ledger is outside the store's transaction.
     static func makeConsumer(
         release: Int,
         _ parse: @escaping @Sendable (String) throws -> Int,

@@ -24,7 +24,7 @@ final class Instance: Sendable {
         self.skippedLog = skippedLog
         self.consumer = EffectivelyOnceConsumer(
             configuration: configuration,
-            store: store,
+            transactionalStore: store,
             onDuplicate: { message, _ in
                 skippedLog.append(message.header("idempotency-key")?.text ?? "\(message.coordinates)")
             },
