@@ -1,6 +1,6 @@
 import Foundation
 @_spi(Testing) import KafkaOnce
-import KafkaOnceTesting
+@_spi(Testing) import KafkaOnceTesting
 import Synchronization
 import Testing
 

@@ -112,7 +112,7 @@ public struct ChaosHarness: Sendable {
             subject: subject,
             pacing: options.handlerPacing,
             logger: options.logger,
-            store: ChaosStoreProbe(inner),
+            store: StoreProbe(inner),
             keyAt: production.keyAt
         )
         if let store = inner as? any TransactionalDeduplicationStore, subject.dialect != nil {

@@ -15,7 +15,7 @@ public final class ChaosRun: Sendable {
     let subject: ChaosSubject
     let pacing: Duration
     let logger: KafkaOnceLogger
-    let store: ChaosStoreProbe
+    let store: StoreProbe
     let ledger: ChaosLedger
     /// For each produced position, the idempotency key the runtime will derive for it.
     let keyAt: [KafkaTopicPartitionOffset: String]
@@ -36,7 +36,7 @@ public final class ChaosRun: Sendable {
         subject: ChaosSubject,
         pacing: Duration,
         logger: KafkaOnceLogger,
-        store: ChaosStoreProbe,
+        store: StoreProbe,
         keyAt: [KafkaTopicPartitionOffset: String]
     ) {
         self.cluster = cluster

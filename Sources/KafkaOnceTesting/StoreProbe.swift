@@ -2,44 +2,51 @@ import Foundation
 import KafkaOnce
 import Synchronization
 
-/// Wraps the store under test: tracks which keys are durably recorded (for the commit check)
-/// and can make the store unavailable for a while (for the store-outage fault).
-final class ChaosStoreProbe: TransactionalDeduplicationStore {
+/// Wraps a store under test: tracks which keys are durably recorded, for the check that no commit
+/// passes an unrecorded message, and makes the store fail on demand, for outages.
+@_spi(Testing)
+public final class StoreProbe: TransactionalDeduplicationStore {
     let inner: any DeduplicationStore
-    let durableKeys = Mutex<Set<String>>([])
+    /// Keys whose record is known to be durable: finished through this probe, or found finished.
+    public let durableKeys = Mutex<Set<String>>([])
+    /// When set, every call fails with this error until it is cleared.
+    public let failure = Mutex<DeduplicationStoreError?>(nil)
     private let outageUntil = Mutex<ContinuousClock.Instant?>(nil)
 
-    init(_ inner: any DeduplicationStore) {
+    /// Wraps `inner`, which transactional consumers need to be a transactional store.
+    public init(_ inner: any DeduplicationStore) {
         self.inner = inner
     }
 
     /// Makes every call fail as unavailable for `duration`.
-    func startOutage(for duration: Duration) {
+    public func startOutage(for duration: Duration) {
         outageUntil.withLock { $0 = ContinuousClock.now + duration }
     }
 
     private func check() throws {
+        if let error = failure.withLock({ $0 }) { throw error }
         if let until = outageUntil.withLock({ $0 }), ContinuousClock.now < until {
-            throw DeduplicationStoreError(.unavailable, "the chaos harness made the store unavailable")
+            throw DeduplicationStoreError(.unavailable, "the store probe made the store unavailable")
         }
     }
 
-    private func markDurable(_ requests: [ClaimRequest], _ outcomes: [ClaimOutcome]) {
-        let finished = zip(requests, outcomes).compactMap { request, outcome -> String? in
+    /// The keys that `outcomes` found finished: recorded durably earlier.
+    static func finishedKeys(_ requests: [ClaimRequest], _ outcomes: [ClaimOutcome]) -> [String] {
+        zip(requests, outcomes).compactMap { request, outcome -> String? in
             switch outcome {
             case .completed, .failed: request.key
             default: nil
             }
         }
-        durableKeys.withLock { $0.formUnion(finished) }
     }
 
-    func acquire(_ partitions: [KafkaTopicPartition], owner: String) async throws -> [KafkaTopicPartition: Int64] {
+    public func acquire(_ partitions: [KafkaTopicPartition], owner: String) async throws -> [KafkaTopicPartition: Int64]
+    {
         try check()
         return try await inner.acquire(partitions, owner: owner)
     }
 
-    func claim(
+    public func claim(
         _ requests: [ClaimRequest],
         fence: PartitionFence,
         leaseDuration: Duration
@@ -48,17 +55,18 @@ final class ChaosStoreProbe: TransactionalDeduplicationStore {
     {
         try check()
         let outcomes = try await inner.claim(requests, fence: fence, leaseDuration: leaseDuration)
-        markDurable(requests, outcomes)
+        let finished = Self.finishedKeys(requests, outcomes)
+        durableKeys.withLock { $0.formUnion(finished) }
         return outcomes
     }
 
-    func finish(_ outcomes: [RecordedOutcome], fence: PartitionFence) async throws {
+    public func finish(_ outcomes: [RecordedOutcome], fence: PartitionFence) async throws {
         try check()
         try await inner.finish(outcomes, fence: fence)
         durableKeys.withLock { $0.formUnion(outcomes.map(\.key)) }
     }
 
-    func withTransaction<Value: Sendable>(
+    public func withTransaction<Value: Sendable>(
         fence: PartitionFence,
         _ body: @escaping @Sendable (any DeduplicationTransaction) throws -> Value
     ) async throws -> Value {
@@ -74,14 +82,16 @@ final class ChaosStoreProbe: TransactionalDeduplicationStore {
         return value
     }
 
-    func record(for key: String) async throws -> DeduplicationRecord? { try await inner.record(for: key) }
-    func forget(_ key: String) async throws -> Bool { try await inner.forget(key) }
-    func purge(updatedBefore cutoff: Date, batchSize: Int) async throws -> Int {
+    public func record(for key: String) async throws -> DeduplicationRecord? { try await inner.record(for: key) }
+    public func forget(_ key: String) async throws -> Bool { try await inner.forget(key) }
+    public func purge(updatedBefore cutoff: Date, batchSize: Int) async throws -> Int {
         try await inner.purge(updatedBefore: cutoff, batchSize: batchSize)
     }
-    func statistics() async throws -> DeduplicationStoreStatistics { try await inner.statistics() }
-    func finishedKeys(among keys: [String]) async throws -> Set<String> { try await inner.finishedKeys(among: keys) }
-    func close() async throws { try await inner.close() }
+    public func statistics() async throws -> DeduplicationStoreStatistics { try await inner.statistics() }
+    public func finishedKeys(among keys: [String]) async throws -> Set<String> {
+        try await inner.finishedKeys(among: keys)
+    }
+    public func close() async throws { try await inner.close() }
 }
 
 /// Forwards to the store's transaction and notes the keys it finishes.
@@ -91,12 +101,7 @@ private struct ProbeTransaction: DeduplicationTransaction {
 
     func claim(_ requests: [ClaimRequest], leaseDuration: Duration) throws -> [ClaimOutcome] {
         let outcomes = try inner.claim(requests, leaseDuration: leaseDuration)
-        let seen = zip(requests, outcomes).compactMap { request, outcome -> String? in
-            switch outcome {
-            case .completed, .failed: request.key
-            default: nil
-            }
-        }
+        let seen = StoreProbe.finishedKeys(requests, outcomes)
         finished.keys.withLock { $0.formUnion(seen) }
         return outcomes
     }
