@@ -7,31 +7,41 @@ import struct Foundation.Date
 ///
 /// The store is bounded: beyond `capacity` finished records, the ones recorded longest ago are
 /// dropped first, and a dropped key is processed again if redelivered. In-progress claims are
-/// never dropped. ``purge(updatedBefore:batchSize:)`` applies a time-to-live on top.
+/// never dropped. ``purge(updatedBefore:batchSize:)`` applies a time-to-live on top. A record
+/// takes about 150 bytes beside its key.
+///
+/// Records are spread by key over up to 16 shards, each behind a lock of its own, so that
+/// partitions working at the same time rarely wait for each other. Each shard drops its own
+/// oldest records, so with a capacity of 65,536 or more the dropping order is oldest-first per
+/// shard rather than across the store.
 public final class InMemoryDeduplicationStore: DeduplicationStore {
-    private struct State {
-        var records: [String: DeduplicationRecord] = [:]
+    private struct Partitions {
         var epochs: [KafkaTopicPartition: (owner: String, epoch: Int64)] = [:]
-        /// Finished keys in the order they were recorded; entries may be stale (re-recorded or forgotten).
-        var finishOrder: [(key: String, updatedAt: Date)] = []
-        var finishOrderStart = 0
-        var finishedCount = 0
         var isClosed = false
+    }
+
+    private final class Shard: Sendable {
+        let records = Mutex(InMemoryRecordTable())
     }
 
     /// The most finished records kept.
     public let capacity: Int
-    private let state = Mutex(State())
+    private let shardCapacity: Int
+    private let shards: [Shard]
+    private let partitions = Mutex(Partitions())
 
     /// Creates an empty store that keeps at most `capacity` finished records.
     public init(capacity: Int = 100_000) {
         precondition(capacity > 0, "an in-memory store needs a capacity of at least one record")
         self.capacity = capacity
+        let shardCount = min(16, max(1, capacity / 4096))
+        self.shardCapacity = (capacity + shardCount - 1) / shardCount
+        self.shards = (0..<shardCount).map { _ in Shard() }
     }
 
     public func acquire(_ partitions: [KafkaTopicPartition], owner: String) async throws -> [KafkaTopicPartition: Int64]
     {
-        try state.withLock { state in
+        try self.partitions.withLock { state in
             try Self.ensureOpen(state)
             var epochs: [KafkaTopicPartition: Int64] = [:]
             for partition in partitions {
@@ -50,172 +60,172 @@ public final class InMemoryDeduplicationStore: DeduplicationStore {
     ) async throws -> [ClaimOutcome] {
         let now = Date()
         let leaseExpiry = now.addingTimeInterval(leaseDuration.seconds)
-        return try state.withLock { state in
-            try Self.check(fence, in: state)
-            return requests.map { request in
-                // One hash lookup per key: the record is read and replaced in place.
-                Self.claim(request, &state.records[request.key], fence: fence, leaseExpiry: leaseExpiry, now: now)
+        var outcomes = [ClaimOutcome](repeating: .acquired, count: requests.count)
+        try forEachShard(of: requests.map(\.key), fence: fence) { records, positions in
+            for position in positions {
+                let request = requests[position]
+                outcomes[position] = records.update(request.key) { record in
+                    let (outcome, claimed) = ClaimRules.decide(request, existing: record, fence: fence, now: now)
+                    guard claimed else { return (outcome, nil) }
+                    let claim = ClaimRules.inProgressRecord(
+                        for: request,
+                        fence: fence,
+                        previous: record,
+                        leaseExpiry: leaseExpiry,
+                        now: now
+                    )
+                    return (outcome, claim)
+                }
             }
         }
+        return outcomes
     }
 
     public func finish(_ outcomes: [RecordedOutcome], fence: PartitionFence) async throws {
         let now = Date()
-        try state.withLock { state in
-            try Self.check(fence, in: state)
-            for outcome in outcomes {
-                if Self.finish(outcome, &state.records[outcome.key], fence: fence, now: now) {
-                    state.finishedCount += 1
+        let capacity = shardCapacity
+        try forEachShard(of: outcomes.map(\.key), fence: fence) { records, positions in
+            for position in positions {
+                let outcome = outcomes[position]
+                records.update(outcome.key) { record in
+                    ((), ClaimRules.finishedRecord(outcome, fence: fence, previous: record, now: now))
                 }
-                state.finishOrder.append((outcome.key, now))
             }
-            Self.evict(&state, capacity: capacity)
+            records.evict(toCapacity: capacity)
         }
     }
 
     public func record(for key: String) async throws -> DeduplicationRecord? {
-        try state.withLock { state in
-            try Self.ensureOpen(state)
-            return state.records[key]
-        }
+        try ensureOpen()
+        return shard(of: key).records.withLock { $0.record(for: key) }
     }
 
     @discardableResult
     public func forget(_ key: String) async throws -> Bool {
-        try state.withLock { state in
-            try Self.ensureOpen(state)
-            guard let removed = state.records.removeValue(forKey: key) else { return false }
-            if removed.state != .inProgress { state.finishedCount -= 1 }
-            return true
-        }
+        try ensureOpen()
+        return shard(of: key).records.withLock { $0.remove(key) }
     }
 
     public func purge(updatedBefore cutoff: Date, batchSize: Int) async throws -> Int {
         guard batchSize > 0 else {
             throw DeduplicationStoreError(.invalidArgument, "a purge batch needs at least one record, not \(batchSize)")
         }
+        try ensureOpen()
         var removed = 0
-        while true {
-            // One batch per lock, so claims from running partitions interleave with a long purge.
-            let count = try state.withLock { state in
-                try Self.ensureOpen(state)
-                let expired = state.records.values.lazy
-                    .filter { $0.state != .inProgress && $0.updatedAt < cutoff }
-                    .prefix(batchSize)
-                    .map(\.key)
-                for key in Array(expired) {
-                    state.records[key] = nil
-                    state.finishedCount -= 1
+        for shard in shards {
+            while true {
+                // One batch per lock, so claims from running partitions interleave with a long purge.
+                let count = shard.records.withLock { records in
+                    let expired = Array(
+                        records.records.lazy
+                            .filter { $0.state != .inProgress && $0.updatedAt < cutoff }
+                            .prefix(batchSize)
+                            .map(\.key)
+                    )
+                    for key in expired { _ = records.remove(key) }
+                    return expired.count
                 }
-                return expired.count
+                removed += count
+                if count < batchSize { break }
             }
-            removed += count
-            if count < batchSize { return removed }
         }
+        return removed
     }
 
     public func statistics() async throws -> DeduplicationStoreStatistics {
-        try state.withLock { state in
-            try Self.ensureOpen(state)
-            var counts: [DeduplicationRecord.State: Int] = [:]
-            var oldest: Date?
-            var newest: Date?
-            for record in state.records.values {
-                counts[record.state, default: 0] += 1
-                oldest = min(oldest ?? record.updatedAt, record.updatedAt)
-                newest = max(newest ?? record.updatedAt, record.updatedAt)
+        try ensureOpen()
+        var counts: [DeduplicationRecord.State: Int] = [:]
+        var oldest: Date?
+        var newest: Date?
+        for shard in shards {
+            shard.records.withLock { records in
+                for record in records.records {
+                    counts[record.state, default: 0] += 1
+                    oldest = min(oldest ?? record.updatedAt, record.updatedAt)
+                    newest = max(newest ?? record.updatedAt, record.updatedAt)
+                }
             }
-            return DeduplicationStoreStatistics(
-                inProgress: counts[.inProgress] ?? 0,
-                completed: counts[.completed] ?? 0,
-                failed: counts[.failed] ?? 0,
-                oldestUpdate: oldest,
-                newestUpdate: newest
-            )
         }
+        return DeduplicationStoreStatistics(
+            inProgress: counts[.inProgress] ?? 0,
+            completed: counts[.completed] ?? 0,
+            failed: counts[.failed] ?? 0,
+            oldestUpdate: oldest,
+            newestUpdate: newest
+        )
     }
 
     public func finishedKeys(among keys: [String]) async throws -> Set<String> {
-        try state.withLock { state in
-            try Self.ensureOpen(state)
-            return Set(keys.filter { state.records[$0].map { $0.state != .inProgress } ?? false })
-        }
+        try ensureOpen()
+        return Set(
+            keys.filter { key in
+                shard(of: key).records.withLock { $0.record(for: key).map { $0.state != .inProgress } ?? false }
+            }
+        )
     }
 
     public func close() async throws {
-        state.withLock { $0.isClosed = true }
+        partitions.withLock { $0.isClosed = true }
     }
 
-    // MARK: - Internals
+    // MARK: - Shards and fences
 
-    private static func ensureOpen(_ state: State) throws {
+    /// Runs `body` once per shard that holds some of `keys`, with the shard locked and the
+    /// positions of its keys; checks `fence` inside each shard's lock first, so nothing is
+    /// written under a fence that a new owner's ``acquire(_:owner:)`` has already replaced.
+    ///
+    /// - Throws: ``DeduplicationStoreError/Code/fenced`` from the first shard that finds the
+    ///   fence stale; shards visited before it keep what they wrote.
+    private func forEachShard(
+        of keys: [String],
+        fence: PartitionFence,
+        _ body: (inout InMemoryRecordTable, [Int]) -> Void
+    ) throws {
+        guard !keys.isEmpty else { return try check(fence) }
+        var positions = [[Int]](repeating: [], count: shards.count)
+        for (position, key) in keys.enumerated() {
+            positions[shardIndex(of: key)].append(position)
+        }
+        for (index, shardPositions) in positions.enumerated() where !shardPositions.isEmpty {
+            try shards[index].records.withLock { records in
+                try check(fence)
+                body(&records, shardPositions)
+            }
+        }
+    }
+
+    private func shard(of key: String) -> Shard {
+        shards[shardIndex(of: key)]
+    }
+
+    /// FNV-1a of the key's bytes: cheap, and stable for the store's life.
+    private func shardIndex(of key: String) -> Int {
+        guard shards.count > 1 else { return 0 }
+        var hash: UInt32 = 2_166_136_261
+        for byte in key.utf8 {
+            hash = (hash ^ UInt32(byte)) &* 16_777_619
+        }
+        return Int(hash % UInt32(shards.count))
+    }
+
+    private func ensureOpen() throws {
+        try partitions.withLock { try Self.ensureOpen($0) }
+    }
+
+    private static func ensureOpen(_ state: Partitions) throws {
         if state.isClosed {
             throw DeduplicationStoreError(.closed, "the in-memory store is closed; create a new one")
         }
     }
 
-    private static func check(_ fence: PartitionFence, in state: State) throws {
-        try ensureOpen(state)
-        guard let current = state.epochs[fence.partition], current.epoch == fence.epoch, current.owner == fence.owner
-        else {
-            throw DeduplicationStoreError.fenced(fence, current: state.epochs[fence.partition]?.epoch)
-        }
-    }
-
-    private static func claim(
-        _ request: ClaimRequest,
-        _ record: inout DeduplicationRecord?,
-        fence: PartitionFence,
-        leaseExpiry: Date,
-        now: Date
-    ) -> ClaimOutcome {
-        let (outcome, claimed) = ClaimRules.decide(request, existing: record, fence: fence, now: now)
-        if claimed {
-            record = ClaimRules.inProgressRecord(
-                for: request,
-                fence: fence,
-                previous: record,
-                leaseExpiry: leaseExpiry,
-                now: now
-            )
-        }
-        return outcome
-    }
-
-    /// Replaces `record` with the finished one.
-    ///
-    /// - Returns: Whether the key is newly finished (it had no record, or an in-progress one).
-    private static func finish(
-        _ outcome: RecordedOutcome,
-        _ record: inout DeduplicationRecord?,
-        fence: PartitionFence,
-        now: Date
-    ) -> Bool {
-        let isNewlyFinished = record.map { $0.state == .inProgress } ?? true
-        record = ClaimRules.finishedRecord(outcome, fence: fence, previous: record, now: now)
-        return isNewlyFinished
-    }
-
-    /// Removes `record` when it is still the finished record that `updatedAt` names.
-    ///
-    /// - Returns: Whether it was removed.
-    private static func evict(_ record: inout DeduplicationRecord?, finishedAt updatedAt: Date) -> Bool {
-        guard let current = record, current.state != .inProgress, current.updatedAt == updatedAt else { return false }
-        record = nil
-        return true
-    }
-
-    /// Drops the records finished longest ago until at most `capacity` finished records remain.
-    private static func evict(_ state: inout State, capacity: Int) {
-        while state.finishedCount > capacity && state.finishOrderStart < state.finishOrder.count {
-            let (key, updatedAt) = state.finishOrder[state.finishOrderStart]
-            state.finishOrderStart += 1
-            if evict(&state.records[key], finishedAt: updatedAt) { state.finishedCount -= 1 }
-        }
-        // Compact the order list once its consumed head dominates it.
-        if state.finishOrderStart > 1024 && state.finishOrderStart * 2 > state.finishOrder.count {
-            state.finishOrder.removeFirst(state.finishOrderStart)
-            state.finishOrderStart = 0
+    private func check(_ fence: PartitionFence) throws {
+        try partitions.withLock { state in
+            try Self.ensureOpen(state)
+            guard let current = state.epochs[fence.partition], current.epoch == fence.epoch,
+                current.owner == fence.owner
+            else {
+                throw DeduplicationStoreError.fenced(fence, current: state.epochs[fence.partition]?.epoch)
+            }
         }
     }
 }
