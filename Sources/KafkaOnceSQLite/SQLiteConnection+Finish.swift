@@ -1,12 +1,6 @@
 import Foundation
 import KafkaOnce
 
-/// One ``SQLiteDeduplicationStore/finish(_:fence:)`` call waiting for the next group commit.
-struct SQLiteFinishCall: Sendable {
-    var outcomes: [RecordedOutcome]
-    var fence: PartitionFence
-}
-
 extension SQLiteConnection {
     /// Records outcomes under a fence already checked in the caller's transaction.
     func finish(_ outcomes: [RecordedOutcome], fence: PartitionFence, now: Date) throws {
@@ -45,41 +39,6 @@ extension SQLiteConnection {
                 row.add(nowSeconds)
                 row.add(nowSeconds)
             }
-        }
-    }
-
-    /// Records several calls' outcomes in one transaction and one sync.
-    ///
-    /// Each call's fence is checked inside the transaction. A call with a stale fence, or whose
-    /// writes fail, fails alone and leaves none of its rows; the others commit. When the transaction
-    /// itself cannot begin or commit, every call fails and nothing is written.
-    ///
-    /// - Returns: One result per call, in order.
-    func finish(_ calls: [SQLiteFinishCall], now: Date) -> [Result<Void, any Error>] {
-        let action =
-            calls.count == 1 ? "recording outcomes" : "recording the outcomes of \(calls.count) finish calls"
-        do {
-            let results = try inWriteTransaction {
-                var results: [Result<Void, any Error>] = []
-                for call in calls {
-                    do {
-                        try checkFence(call.fence)
-                        try inSavepoint { try finish(call.outcomes, fence: call.fence, now: now) }
-                        results.append(.success(()))
-                    } catch {
-                        // Some I/O errors end the whole transaction: then no call's rows stay.
-                        guard isInTransaction else { throw error }
-                        let action = "recording outcomes for \(call.fence)"
-                        results.append(.failure(storeError(error, action: action)))
-                    }
-                }
-                return results
-            }
-            finishTransactionCount += 1
-            return results
-        } catch {
-            let failure = storeError(error, action: action)
-            return calls.map { _ in .failure(failure) }
         }
     }
 }

@@ -8,9 +8,16 @@ import KafkaOnce
 final class SQLiteConnection {
     /// The file's path, named in every error.
     let path: String
-    /// How many transactions recorded outcomes of ``SQLiteDeduplicationStore/finish(_:fence:)``
-    /// calls; group commit makes it smaller than the number of calls.
-    var finishTransactionCount = 0
+    /// How many group transactions committed; group commit makes it smaller than the number of
+    /// ``SQLiteDeduplicationStore/finish(_:fence:)`` and
+    /// ``SQLiteDeduplicationStore/withTransaction(fence:_:)`` calls.
+    var groupCommitCount = 0
+    /// Whether commits are refused: set while a transaction body runs, so that the body cannot
+    /// commit the writes of the other calls of its group.
+    var refusesCommits = false
+    /// Whether a transaction ended (was rolled back, or refused a commit) since the flag was last
+    /// cleared; set by the hooks ``installTransactionHooks()`` registers.
+    var transactionEnded = false
     private let handle: OpaquePointer
     private var statements: [String: SQLiteStatement] = [:]
     private var isClosed = false
@@ -38,6 +45,7 @@ final class SQLiteConnection {
         self.handle = opened
 
         do {
+            installTransactionHooks()
             try configure(busyTimeout: busyTimeout)
             try SQLiteSchema.prepare(self)
         } catch {
@@ -55,6 +63,8 @@ final class SQLiteConnection {
         guard !isClosed else { return }
         isClosed = true
         statements.removeAll()
+        sqlite3_commit_hook(handle, nil, nil)
+        sqlite3_rollback_hook(handle, nil, nil)
         sqlite3_close_v2(handle)
     }
 
@@ -95,6 +105,10 @@ final class SQLiteConnection {
         }
         // FULL: in WAL mode a commit is on disk, not only in the OS cache, when it returns.
         try prepared("PRAGMA synchronous = FULL").run()
+        // A group commit nests a savepoint per call (and more inside transaction bodies); SQLite
+        // keeps the pages it may have to restore in a statement journal, which would otherwise
+        // spill to a temporary file and cost a write call per page.
+        try prepared("PRAGMA temp_store = MEMORY").run()
     }
 
     // MARK: - Statements
@@ -164,6 +178,31 @@ final class SQLiteConnection {
     func rollback() {
         guard isInTransaction else { return }
         _ = try? prepared("ROLLBACK").run()
+    }
+
+    /// Registers the hooks behind ``refusesCommits`` and ``transactionEnded``.
+    ///
+    /// SQLite calls them on this thread, synchronously, from inside the statement that commits or
+    /// rolls back. A refused commit becomes a rollback, which the rollback hook reports in turn.
+    private func installTransactionHooks() {
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        sqlite3_commit_hook(
+            handle,
+            { context in
+                guard let context else { return 0 }
+                let connection = Unmanaged<SQLiteConnection>.fromOpaque(context).takeUnretainedValue()
+                return connection.refusesCommits ? 1 : 0
+            },
+            context
+        )
+        sqlite3_rollback_hook(
+            handle,
+            { context in
+                guard let context else { return }
+                Unmanaged<SQLiteConnection>.fromOpaque(context).takeUnretainedValue().transactionEnded = true
+            },
+            context
+        )
     }
 
     // MARK: - Errors

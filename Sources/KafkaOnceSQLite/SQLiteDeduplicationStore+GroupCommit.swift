@@ -4,25 +4,51 @@ import KafkaOnce
 extension SQLiteDeduplicationStore {
     /// Records outcomes and returns when they are on disk.
     ///
-    /// Calls from different partitions that arrive while the store is busy are recorded together:
-    /// the worker thread takes every waiting call into one transaction, checks each call's fence
-    /// inside it, and syncs once. A call whose fence is stale fails alone, with none of its rows
-    /// written; the others commit.
+    /// Calls from different partitions that arrive while the store is busy are recorded together,
+    /// with the ``withTransaction(fence:_:)`` calls waiting at the same time: the worker thread
+    /// takes up to 64 waiting calls into one transaction, checks each call's fence inside it, and
+    /// syncs once. A call whose fence is stale fails alone, with none of its rows written; the
+    /// others commit.
     ///
     /// - Throws: ``DeduplicationStoreError/Code/fenced`` when `fence` is stale;
     ///   ``DeduplicationStoreError/Code/unavailable`` when another process held the lock for longer
     ///   than the busy timeout. Nothing of this call is recorded then.
     public func finish(_ outcomes: [RecordedOutcome], fence: PartitionFence) async throws {
-        let call = SQLiteFinishCall(outcomes: outcomes, fence: fence)
-        let queue = finishQueue
+        try await commitGrouped(fence: fence, action: "recording outcomes for \(fence)") { connection in
+            try connection.finish(outcomes, fence: fence, now: Date())
+        }
+    }
+
+    /// Queues a call for the next group commit and returns once that transaction committed.
+    ///
+    /// - Parameters:
+    ///   - fence: Checked inside the group's transaction; when it is stale, `write` does not run.
+    ///   - action: What the call does, as a gerund phrase, for error messages.
+    ///   - write: The call's writes. It runs on the worker thread, inside the call's own savepoint;
+    ///     when it throws, that savepoint is rolled back and the call fails alone with the error.
+    /// - Returns: What `write` returned.
+    func commitGrouped<Value: Sendable>(
+        fence: PartitionFence,
+        action: String,
+        _ write: @escaping @Sendable (SQLiteConnection) throws -> Value
+    ) async throws -> Value {
+        let queue = writeQueue
         let box = connectionBox
         let worker = self.worker
         let path = self.path
 
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let entry = SQLiteFinishQueue.Entry(call: call, continuation: continuation)
-            let queued = queue.enqueue(entry) {
-                worker.submit { Self.recordWaitingCalls(queue, box, path: path) }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Value, any Error>) in
+            let call = SQLiteGroupedCall(
+                fence: fence,
+                action: action,
+                write: { connection in
+                    let value = try write(connection)
+                    return { continuation.resume(returning: value) }
+                },
+                fail: { continuation.resume(throwing: $0) }
+            )
+            let queued = queue.enqueue(call) {
+                worker.submit { Self.commitWaitingCalls(queue, box, path: path) }
             }
             if !queued {
                 continuation.resume(throwing: DeduplicationStoreError.closed(path: path))
@@ -30,39 +56,38 @@ extension SQLiteDeduplicationStore {
         }
     }
 
-    /// Records every waiting call in one transaction; runs on the worker thread.
+    /// Commits the calls that have waited longest in one transaction; runs on the worker thread.
     ///
-    /// Each finish call queues one of these. The first to run takes all the calls that arrived
-    /// meanwhile; the later ones find the queue empty and return.
-    private static func recordWaitingCalls(
-        _ queue: SQLiteFinishQueue,
+    /// Each grouped call queues one of these. The first to run takes up to
+    /// ``SQLiteConnection/groupLimit`` of the calls that arrived meanwhile, the next ones take what
+    /// is left, and the rest find the queue empty and return.
+    private static func commitWaitingCalls(
+        _ queue: SQLiteWriteQueue,
         _ box: SQLiteConnectionBox,
         path: String
     ) {
-        let entries = queue.takeAll()
-        guard !entries.isEmpty else { return }
+        let calls = queue.take(upTo: SQLiteConnection.groupLimit)
+        guard !calls.isEmpty else { return }
 
         guard let connection = box.connection else {
-            for entry in entries {
-                entry.continuation.resume(throwing: DeduplicationStoreError.closed(path: path))
+            for call in calls {
+                call.fail(DeduplicationStoreError.closed(path: path))
             }
             return
         }
-        let results = connection.finish(entries.map(\.call), now: Date())
-        for (entry, result) in zip(entries, results) {
-            entry.continuation.resume(with: result)
-        }
+        connection.commitGroup(calls)
     }
 
     // MARK: - Inspection for tests
 
-    /// How many finish calls wait for the worker thread.
+    /// How many finish and transaction calls wait for the worker thread.
     @_spi(Testing)
-    public var waitingFinishCallCount: Int { finishQueue.count }
+    public var waitingGroupedCallCount: Int { writeQueue.count }
 
-    /// How many transactions have recorded finish calls since the store opened.
+    /// How many group transactions, each holding one or more finish and transaction calls, have
+    /// committed since the store opened.
     @_spi(Testing)
-    public func finishTransactionCount() async throws -> Int {
-        try await perform("reading the commit count") { $0.finishTransactionCount }
+    public func groupCommitCount() async throws -> Int {
+        try await perform("reading the commit count") { $0.groupCommitCount }
     }
 }

@@ -4,10 +4,10 @@ import KafkaOnce
 /// The embedded deduplication store: one SQLite file, in write-ahead-log mode with full syncs.
 ///
 /// Every SQLite call runs on a thread the store owns, never on the Swift cooperative pool. Claims
-/// cost one transaction per batch; concurrent ``finish(_:fence:)`` calls from different partitions
-/// share one transaction and one sync (group commit). The store also offers its transaction to
-/// the handler (``withTransaction(fence:_:)``), so the handler's own tables and the records commit
-/// together.
+/// cost one transaction per batch; concurrent ``finish(_:fence:)`` and ``withTransaction(fence:_:)``
+/// calls from different partitions share one transaction and one sync (group commit). The store
+/// also offers its transaction to the handler (``withTransaction(fence:_:)``), so the handler's own
+/// tables and the records commit together.
 ///
 /// ```swift
 /// let store = try SQLiteDeduplicationStore(path: "/var/lib/orders/dedup.sqlite")
@@ -32,7 +32,7 @@ public final class SQLiteDeduplicationStore: TransactionalDeduplicationStore {
     public let path: String
     let worker: BlockingWorker
     let connectionBox = SQLiteConnectionBox()
-    let finishQueue = SQLiteFinishQueue()
+    let writeQueue = SQLiteWriteQueue()
 
     /// Opens the store at `path`, creating the file and its tables when they do not exist.
     ///
@@ -64,7 +64,7 @@ public final class SQLiteDeduplicationStore: TransactionalDeduplicationStore {
         opened.wait()
 
         if let error = failure.value {
-            _ = finishQueue.close {}
+            _ = writeQueue.close {}
             worker.stop()
             throw error
         }
@@ -73,7 +73,7 @@ public final class SQLiteDeduplicationStore: TransactionalDeduplicationStore {
     deinit {
         let box = self.connectionBox
         let worker = self.worker
-        _ = finishQueue.close {
+        _ = writeQueue.close {
             worker.submit { box.connection = nil }
         }
         worker.stop()
@@ -85,8 +85,8 @@ public final class SQLiteDeduplicationStore: TransactionalDeduplicationStore {
         let box = self.connectionBox
         let worker = self.worker
         let didClose = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            let closing = finishQueue.close {
-                // Queued after every finish call already accepted, so those are recorded first.
+            let closing = writeQueue.close {
+                // Queued after every grouped call already accepted, so those are committed first.
                 let accepted = worker.submit {
                     box.connection?.close()
                     box.connection = nil
@@ -114,7 +114,7 @@ public final class SQLiteDeduplicationStore: TransactionalDeduplicationStore {
         _ action: String,
         _ body: @escaping @Sendable (SQLiteConnection) throws -> Value
     ) async throws -> Value {
-        guard !finishQueue.isClosed else { throw DeduplicationStoreError.closed(path: path) }
+        guard !writeQueue.isClosed else { throw DeduplicationStoreError.closed(path: path) }
         do {
             return try await worker.run { [connectionBox, path] in
                 guard let connection = connectionBox.connection else {

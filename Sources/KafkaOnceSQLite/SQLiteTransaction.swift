@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import KafkaOnce
 
@@ -10,6 +11,25 @@ final class SQLiteTransaction: DeduplicationTransaction {
     private let connection: SQLiteConnection
     private let fence: PartitionFence
     private var isOpen = true
+    private var lastSavepoint: SavepointStatements?
+    /// Whether a statement the body ran ended the transaction: a `ROLLBACK`, or a `COMMIT`, which
+    /// the store refuses and SQLite turns into a rollback.
+    private(set) var endedTransaction = false
+
+    /// The three statements that set, roll back to and release one savepoint.
+    private struct SavepointStatements {
+        let name: String
+        let set: String
+        let rollback: String
+        let release: String
+
+        init(name: String, identifier: String) {
+            self.name = name
+            self.set = "SAVEPOINT " + identifier
+            self.rollback = "ROLLBACK TO " + identifier
+            self.release = "RELEASE " + identifier
+        }
+    }
 
     init(connection: SQLiteConnection, fence: PartitionFence) {
         self.connection = connection
@@ -55,15 +75,28 @@ final class SQLiteTransaction: DeduplicationTransaction {
     // MARK: - Savepoints
 
     func savepoint(_ name: String) throws {
-        try execute("SAVEPOINT \(try Self.identifier(name))", [])
+        try execute(try statements(forSavepoint: name).set, [])
     }
 
     func rollback(toSavepoint name: String) throws {
-        try execute("ROLLBACK TO \(try Self.identifier(name))", [])
+        try execute(try statements(forSavepoint: name).rollback, [])
     }
 
     func release(savepoint name: String) throws {
-        try execute("RELEASE \(try Self.identifier(name))", [])
+        try execute(try statements(forSavepoint: name).release, [])
+    }
+
+    /// The statements for the savepoint `name`.
+    ///
+    /// A body usually names the same savepoint for every message, so the last name's statements are
+    /// kept and the name is quoted once per transaction rather than three times per message.
+    private func statements(forSavepoint name: String) throws -> SavepointStatements {
+        if let last = lastSavepoint, last.name == name {
+            return last
+        }
+        let statements = SavepointStatements(name: name, identifier: try Self.identifier(name))
+        lastSavepoint = statements
+        return statements
     }
 
     /// Quotes a savepoint name as an SQL identifier.
@@ -71,7 +104,19 @@ final class SQLiteTransaction: DeduplicationTransaction {
         guard !name.isEmpty else {
             throw DeduplicationStoreError(.invalidArgument, "a savepoint name is empty; name the savepoint")
         }
-        return "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        let quote = Character("\"")
+        guard name.contains(quote) else {
+            return "\"\(name)\""
+        }
+        var quoted = "\""
+        for character in name {
+            quoted.append(character)
+            if character == quote {
+                quoted.append(quote)
+            }
+        }
+        quoted.append(quote)
+        return quoted
     }
 
     // MARK: - The handler's own statements
@@ -80,7 +125,7 @@ final class SQLiteTransaction: DeduplicationTransaction {
     func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int {
         let connection = try openConnection()
         return try connection.describingFailures("running '\(sql)'") {
-            try connection.prepared(sql).run(parameters)
+            try watchingForEnd(connection) { try connection.prepared(sql).run(parameters) }
         }
     }
 
@@ -90,10 +135,34 @@ final class SQLiteTransaction: DeduplicationTransaction {
             let statement = try connection.prepared(sql)
             let columns = statement.columnNames
             var rows: [SQLRow] = []
-            try statement.forEachRow(parameters) { row in
-                rows.append(SQLRow(columns: columns, values: row.values))
+            try watchingForEnd(connection) {
+                try statement.forEachRow(parameters) { row in
+                    rows.append(SQLRow(columns: columns, values: row.values))
+                }
             }
             return rows
+        }
+    }
+
+    /// `SQLITE_CONSTRAINT_COMMITHOOK`, a commit the store refused; Swift does not import the macro.
+    private static let refusedCommit = SQLITE_CONSTRAINT | (2 << 8)
+
+    /// Runs one of the body's own statements, noting in ``endedTransaction`` whether it ended the
+    /// transaction. A statement that fails otherwise may also make SQLite roll back; that is the
+    /// failure's doing, not the body's, and is not noted.
+    private func watchingForEnd<Value>(_ connection: SQLiteConnection, _ run: () throws -> Value) throws -> Value {
+        let wasOpen = connection.isInTransaction
+        do {
+            let value = try run()
+            if wasOpen && !connection.isInTransaction {
+                endedTransaction = true
+            }
+            return value
+        } catch let failure as SQLiteFailure where failure.code == Self.refusedCommit {
+            if wasOpen {
+                endedTransaction = true
+            }
+            throw failure
         }
     }
 }

@@ -9,20 +9,15 @@ final class SQLiteConnectionBox: @unchecked Sendable {
     var connection: SQLiteConnection?
 }
 
-/// The ``SQLiteDeduplicationStore/finish(_:fence:)`` calls waiting for the next group commit, and
-/// whether the store is closed.
+/// The ``SQLiteDeduplicationStore/finish(_:fence:)`` and
+/// ``SQLiteDeduplicationStore/withTransaction(fence:_:)`` calls waiting for the next group commit,
+/// and whether the store is closed.
 ///
 /// Both live under one lock so that a call is either queued before the store closes, and then
-/// recorded before the connection closes, or refused.
-final class SQLiteFinishQueue: Sendable {
-    /// A waiting call and the task to resume when its outcomes are durable.
-    struct Entry: Sendable {
-        var call: SQLiteFinishCall
-        var continuation: CheckedContinuation<Void, any Error>
-    }
-
+/// committed or failed before the connection closes, or refused.
+final class SQLiteWriteQueue: Sendable {
     private struct State {
-        var entries: [Entry] = []
+        var entries: [SQLiteGroupedCall] = []
         var isClosed = false
     }
 
@@ -34,23 +29,25 @@ final class SQLiteFinishQueue: Sendable {
     /// How many calls wait.
     var count: Int { state.withLock { $0.entries.count } }
 
-    /// Queues `entry` unless the store is closed, after `schedule` arranged for the queue to be
+    /// Queues `call` unless the store is closed, after `schedule` arranged for the queue to be
     /// drained; `schedule` runs under the lock and returns whether it succeeded.
     ///
-    /// - Returns: Whether the entry was queued; when not, the caller resumes it.
-    func enqueue(_ entry: Entry, scheduling schedule: () -> Bool) -> Bool {
+    /// - Returns: Whether the call was queued; when not, the caller resumes it.
+    func enqueue(_ call: SQLiteGroupedCall, scheduling schedule: () -> Bool) -> Bool {
         state.withLock { state in
             guard !state.isClosed, schedule() else { return false }
-            state.entries.append(entry)
+            state.entries.append(call)
             return true
         }
     }
 
-    /// Removes and returns every waiting call.
-    func takeAll() -> [Entry] {
+    /// Removes and returns the `limit` calls that have waited longest, or every call when fewer
+    /// wait.
+    func take(upTo limit: Int) -> [SQLiteGroupedCall] {
         state.withLock { state in
-            defer { state.entries.removeAll() }
-            return state.entries
+            let count = min(limit, state.entries.count)
+            defer { state.entries.removeFirst(count) }
+            return Array(state.entries.prefix(count))
         }
     }
 

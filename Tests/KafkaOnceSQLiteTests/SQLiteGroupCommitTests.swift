@@ -25,7 +25,7 @@ import Testing
                 try await store.withTransaction(fence: fences[1]) { _ in
                     started.set()
                     let deadline = Date().addingTimeInterval(2)
-                    while store.waitingFinishCallCount < 9 && Date() < deadline {
+                    while store.waitingGroupedCallCount < 9 && Date() < deadline {
                         usleep(1_000)
                     }
                 }
@@ -52,7 +52,8 @@ import Testing
 
             #expect(results[-1] == false)
             #expect((0..<8).allSatisfy { results[$0] == true })
-            #expect(try await store.finishTransactionCount() == 1)
+            // One transaction for the blocker, one for the nine finish calls.
+            #expect(try await store.groupCommitCount() == 2)
             #expect(try await store.record(for: "zombie") == nil)
             #expect(try await store.statistics().completed == 160)
             try await store.close()
