@@ -21,7 +21,8 @@ import Synchronization
 /// - A claim costs two round trips and a finish one, whatever the batch size: batches travel as
 ///   arrays expanded with `unnest`, in pipelined statements.
 /// - Claims and finishes that different partitions submit while the connection is busy share
-///   one transaction and one commit (group commit).
+///   one transaction and one commit (group commit). So do ``withTransaction(fence:_:)`` calls,
+///   each behind a savepoint of its own.
 /// - A lost connection (a restarted server, a terminated backend) is re-established with
 ///   exponential backoff for up to 10 s; a claim, finish or read that it interrupted runs once
 ///   more, which is safe because each is idempotent or was rolled back as a whole.
@@ -39,20 +40,26 @@ import Synchronization
 public final class PostgresDeduplicationStore: TransactionalDeduplicationStore {
     /// Claims and finishes waiting for the next group commit carry at most this many keys together.
     static let groupCommitLimit = 20_000
+    /// ``withTransaction(fence:_:)`` calls waiting for the store's thread share one PostgreSQL
+    /// transaction, at most this many together. Each call that writes takes a subtransaction (its
+    /// savepoint), and PostgreSQL keeps track of 64 per transaction cheaply.
+    static let transactionGroupLimit = 64
 
     let location: PostgresLocation
     let session: PostgresSession
     let worker: BlockingWorker
     let pendingWrites = PostgresWriteQueue()
+    let pendingTransactions = PostgresTransactionQueue()
     private let isClosed = Mutex(false)
 
     /// Connects to the server and creates or migrates the store's tables.
     ///
     /// - Parameter url: A `postgres://user:password@host:port/database` URL or libpq `key=value`
     ///   parameters. The connection times out after 5 s unless the URL sets `connect_timeout`.
-    /// - Throws: ``DeduplicationStoreError`` with ``DeduplicationStoreError/Code/invalidArgument``
-    ///   for a malformed URL, ``DeduplicationStoreError/Code/unavailable`` when the server cannot be
-    ///   reached or refuses the login, ``DeduplicationStoreError/Code/unusable`` when the tables
+    /// - Throws: ``/KafkaOnce/DeduplicationStoreError`` with
+    ///   ``/KafkaOnce/DeduplicationStoreError/Code/invalidArgument`` for a malformed URL,
+    ///   ``/KafkaOnce/DeduplicationStoreError/Code/unavailable`` when the server cannot be reached
+    ///   or refuses the login, ``/KafkaOnce/DeduplicationStoreError/Code/unusable`` when the tables
     ///   cannot be created. Messages show the URL without its password.
     public init(url: String) async throws {
         let location = try PostgresLocation(url)
@@ -118,7 +125,7 @@ public final class PostgresDeduplicationStore: TransactionalDeduplicationStore {
     }
 
     /// Closes the connection after the claims and finishes already submitted. Calls after this
-    /// throw ``DeduplicationStoreError/Code/closed``; closing again does nothing.
+    /// throw ``/KafkaOnce/DeduplicationStoreError/Code/closed``; closing again does nothing.
     public func close() async throws {
         let wasClosed = isClosed.withLock { closed in
             defer { closed = true }

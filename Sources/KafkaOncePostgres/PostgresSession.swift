@@ -13,6 +13,9 @@ final class PostgresSession: @unchecked Sendable {
     let location: PostgresLocation
     private var connection: PostgresConnection?
     private(set) var isClosed = false
+    /// How many transactions of grouped ``PostgresDeduplicationStore/withTransaction(fence:_:)``
+    /// calls have committed, for tests.
+    var committedTransactionGroups = 0
 
     init(location: PostgresLocation) {
         self.location = location

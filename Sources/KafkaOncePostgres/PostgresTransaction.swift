@@ -1,20 +1,29 @@
-import CLibPQ
 import Foundation
 import KafkaOnce
 
 /// The open transaction that ``PostgresDeduplicationStore/withTransaction(fence:_:)`` hands its body.
 ///
+/// Each call of a group (``PostgresTransactionGroup``) gets one of these for its share of the
+/// group's PostgreSQL transaction: everything it sends runs behind the call's own savepoint,
+/// ``callSavepoint``, which ``keep()`` releases and ``undo()`` rolls back to.
+///
 /// Statements use PostgreSQL's `$1`, `$2`, … placeholders. Savepoint and release statements are
 /// sent with the next statement rather than on their own, and a savepoint released with nothing
 /// run since is never sent, so a message costs one round trip for its savepoint and its writes.
+/// The same holds across calls: the previous call's release and this call's savepoint travel with
+/// this call's first statement.
 ///
-/// - Important: Every savepoint under which something is written starts a subtransaction. Past
-///   64 of them in one transaction, PostgreSQL's snapshots get slower for every session (the
-///   subtransaction cache overflows), so keep transactional batches to a few dozen writing
-///   messages when the database is shared with latency-sensitive work.
+/// - Important: Every savepoint under which something is written starts a subtransaction: one per
+///   call of a group, and one per message whose handler writes. Past 64 of them in one
+///   transaction, PostgreSQL's snapshots get slower for every session (the subtransaction cache
+///   overflows); on a database shared with latency-sensitive work, prefer handlers that write for
+///   few of their messages.
 final class PostgresTransaction: DeduplicationTransaction {
+    /// The savepoint behind which one call of a group runs.
+    static let callSavepoint = "kafka_once_call"
+
     /// A savepoint statement not yet sent.
-    private enum DeferredStatement {
+    enum DeferredStatement {
         case savepoint(String)
         case release(String)
 
@@ -32,15 +41,32 @@ final class PostgresTransaction: DeduplicationTransaction {
     private let now: Date
     private let location: PostgresLocation
     private var isActive = true
-    private var deferred: [DeferredStatement] = []
-    /// The savepoints open on the server once `deferred` is sent, oldest first.
+    private var deferred: [DeferredStatement]
+    /// The savepoints the body opened and that are open on the server once `deferred` is sent,
+    /// oldest first.
     private var savepoints: [String] = []
+    /// What the previous call of the group left unsent, kept for the next call while this one has
+    /// sent nothing.
+    private let carried: [DeferredStatement]
+    /// Whether the call's savepoint reached the server, with the call's first statement.
+    private var hasSent = false
 
-    init(connection: PostgresConnection, fence: PartitionFence, now: Date, location: PostgresLocation) {
+    /// Opens one call's share of a group transaction, behind ``callSavepoint``.
+    ///
+    /// - Parameter carried: The statements the previous call left unsent, which go first.
+    init(
+        connection: PostgresConnection,
+        fence: PartitionFence,
+        now: Date,
+        location: PostgresLocation,
+        carried: [DeferredStatement]
+    ) {
         self.connection = connection
         self.fence = fence
         self.now = now
         self.location = location
+        self.carried = carried
+        deferred = carried + [.savepoint(Self.callSavepoint)]
     }
 
     // MARK: - Claims and outcomes
@@ -98,6 +124,14 @@ final class PostgresTransaction: DeduplicationTransaction {
     func savepoint(_ name: String) throws {
         try checkActive()
         try PostgresValidation.text(name, "the savepoint name '\(name)'")
+        // A savepoint of the same name would take the place of the call's in its rollback.
+        guard name != Self.callSavepoint else {
+            throw DeduplicationStoreError(
+                .invalidArgument,
+                "the savepoint name '\(name)' is the store's own; "
+                    + "choose another name for the handler's savepoints"
+            )
+        }
         deferred.append(.savepoint(name))
         savepoints.append(name)
     }
@@ -137,37 +171,44 @@ final class PostgresTransaction: DeduplicationTransaction {
         return index
     }
 
-    // MARK: - Ending the transaction
+    // MARK: - Ending the call
 
-    /// Commits, or throws when the transaction cannot commit (it failed or lost its connection).
-    func commit() throws {
-        defer { isActive = false }
-        deferred.removeAll()
-        guard !connection.isBroken else {
-            throw storeError(PostgresFailure(message: "the connection was lost", isConnectionLost: true), "commit")
-        }
-        guard connection.transactionStatus != PQTRANS_INERROR else {
-            rollback()
-            throw DeduplicationStoreError(
-                .unavailable,
-                "the transaction for \(fence.partition) was rolled back, not committed: a statement in it failed "
-                    + "and the transaction was not rolled back to a savepoint after it; nothing in it was recorded"
-            )
-        }
-        do {
-            try PostgresGroupCommit.requireCommit(connection.execute(PostgresStatement("COMMIT")))
-        } catch {
-            throw storeError(error, "commit")
-        }
+    /// Ends the call, keeping what it did, and returns the statements left for the next call or
+    /// the commit to send: the release of ``callSavepoint``, which also releases every savepoint
+    /// the body left open.
+    func keep() -> [DeferredStatement] {
+        isActive = false
+        return hasSent ? [.release(Self.callSavepoint)] : carried
     }
 
-    /// Rolls back, ignoring failures: a lost connection has rolled the transaction back already.
-    func rollback() {
-        defer { isActive = false }
+    /// Ends the call, undoing what it did, and returns the statements left for the next call or
+    /// the commit to send.
+    ///
+    /// - Throws: ``PostgresFailure`` when the rollback to ``callSavepoint`` failed; only a lost
+    ///   connection does that, and the group's transaction is then gone.
+    func undo() throws(PostgresFailure) -> [DeferredStatement] {
+        isActive = false
+        // Nothing reached the server: there is nothing to undo.
+        guard hasSent else { return carried }
+        // What the body left unsent concerns savepoints inside the call's, which the rollback
+        // drops as well.
         deferred.removeAll()
-        if !connection.isBroken, connection.transactionStatus != PQTRANS_IDLE {
-            _ = try? connection.execute(PostgresStatement("ROLLBACK"))
-        }
+        let name = Self.quoted(Self.callSavepoint)
+        _ = try connection.pipeline([
+            PostgresStatement("ROLLBACK TO SAVEPOINT \(name)"),
+            PostgresStatement("RELEASE SAVEPOINT \(name)"),
+        ])
+        return []
+    }
+
+    /// The error of a call whose body returned after one of its statements failed, leaving the
+    /// transaction aborted, without rolling back to a savepoint of its own.
+    var abortedError: DeduplicationStoreError {
+        DeduplicationStoreError(
+            .unavailable,
+            "the transaction for \(fence.partition) was rolled back, not committed: a statement in it failed "
+                + "and the transaction was not rolled back to a savepoint after it; nothing in it was recorded"
+        )
     }
 
     // MARK: - Sending
@@ -177,6 +218,7 @@ final class PostgresTransaction: DeduplicationTransaction {
         try checkActive()
         let statements = deferred.map { PostgresStatement($0.sql) } + [statement]
         deferred.removeAll()
+        hasSent = true
         return try connection.pipeline(statements).last!
     }
 
