@@ -5,7 +5,7 @@ import KafkaOnce
 ///
 /// 1. ``lockStatement()`` inserts an in-progress record for every key that has none, and locks
 ///    and returns the records that exist (`FOR UPDATE`), all in one statement.
-/// 2. ``decide(now:)`` applies ``ClaimRules`` to the requests in order, exactly as the in-memory
+/// 2. ``decide(now:)`` applies ``/KafkaOnce/ClaimRules`` to the requests in order, exactly as the in-memory
 ///    store does, and returns the statement that writes the claims taken over or renewed.
 ///
 /// A key inserted by another transaction while the first statement ran is neither inserted nor
@@ -23,7 +23,7 @@ struct PostgresClaim: Sendable {
     /// not in here are the ones this transaction inserted.
     private var existing: [String: DeduplicationRecord] = [:]
 
-    /// - Throws: ``DeduplicationStoreError/Code/invalidArgument`` for a request outside the fence's
+    /// - Throws: ``/KafkaOnce/DeduplicationStoreError/Code/invalidArgument`` for a request outside the fence's
     ///   partition, a key with a NUL character, or a negative lease.
     init(
         _ requests: [ClaimRequest],

@@ -7,11 +7,11 @@ extension PostgresDeduplicationStore {
     ///
     /// New keys are inserted in progress (`INSERT … ON CONFLICT DO NOTHING`) and existing records
     /// are locked `FOR UPDATE` in the same statement; the outcome of each request, in order, then
-    /// follows ``ClaimRules``, and the claims taken over or renewed are written before the commit.
+    /// follows ``/KafkaOnce/ClaimRules``, and the claims taken over or renewed are written before the commit.
     ///
-    /// - Throws: ``DeduplicationStoreError/Code/fenced`` when `fence` is stale (nothing is claimed),
-    ///   ``DeduplicationStoreError/Code/invalidArgument`` for a request from another partition,
-    ///   ``DeduplicationStoreError/Code/unavailable`` when the server stayed unreachable.
+    /// - Throws: ``/KafkaOnce/DeduplicationStoreError/Code/fenced`` when `fence` is stale (nothing is claimed),
+    ///   ``/KafkaOnce/DeduplicationStoreError/Code/invalidArgument`` for a request from another partition,
+    ///   ``/KafkaOnce/DeduplicationStoreError/Code/unavailable`` when the server stayed unreachable.
     public func claim(
         _ requests: [ClaimRequest],
         fence: PartitionFence,
@@ -26,7 +26,7 @@ extension PostgresDeduplicationStore {
     /// Finishes that other partitions submit meanwhile share the transaction and its commit, and
     /// a group of finishes costs one round trip. When a key appears twice, its last outcome counts.
     ///
-    /// - Throws: ``DeduplicationStoreError/Code/fenced`` when `fence` is stale; nothing is recorded.
+    /// - Throws: ``/KafkaOnce/DeduplicationStoreError/Code/fenced`` when `fence` is stale; nothing is recorded.
     public func finish(_ outcomes: [RecordedOutcome], fence: PartitionFence) async throws {
         let finish = try PostgresFinish(outcomes, fence: fence)
         _ = try await submit(.finish(finish))

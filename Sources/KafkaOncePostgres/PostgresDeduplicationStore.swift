@@ -112,7 +112,7 @@ public final class PostgresDeduplicationStore: TransactionalDeduplicationStore {
         }
     }
 
-    /// Throws ``DeduplicationStoreError/Code/closed`` after ``close()``.
+    /// Throws ``/KafkaOnce/DeduplicationStoreError/Code/closed`` after ``close()``.
     func checkOpen() throws(DeduplicationStoreError) {
         if isClosed.withLock({ $0 }) { throw Self.closedError(location) }
     }

@@ -4,7 +4,7 @@ import KafkaOnce
 /// Locks partition rows `FOR SHARE` inside a transaction and checks fences against them.
 ///
 /// The shared lock is held until the transaction ends, so a new owner's
-/// ``DeduplicationStore/acquire(_:owner:)`` (which updates the row) waits for the transaction, and
+/// ``/KafkaOnce/DeduplicationStore/acquire(_:owner:)`` (which updates the row) waits for the transaction, and
 /// every transaction that starts after the acquire sees the new epoch and is refused.
 struct PostgresFenceCheck {
     /// The owner and epoch of each locked partition.

@@ -13,7 +13,7 @@ struct PostgresFinish: Sendable {
     /// How many outcomes the caller passed, duplicates included.
     let count: Int
 
-    /// - Throws: ``DeduplicationStoreError/Code/invalidArgument`` for an outcome outside the fence's
+    /// - Throws: ``/KafkaOnce/DeduplicationStoreError/Code/invalidArgument`` for an outcome outside the fence's
     ///   partition or a key, failure reason or owner with a NUL character.
     init(_ outcomes: [RecordedOutcome], fence: PartitionFence) throws(DeduplicationStoreError) {
         try PostgresValidation.fence(fence)

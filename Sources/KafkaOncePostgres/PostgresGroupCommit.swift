@@ -38,7 +38,7 @@ enum PostgresWrite: Sendable {
 ///    more round trip for that claim).
 /// 3. One round trip: the claims' takeovers, then `COMMIT`.
 ///
-/// A write whose fence is stale writes nothing and gets ``DeduplicationStoreError/Code/fenced``;
+/// A write whose fence is stale writes nothing and gets ``/KafkaOnce/DeduplicationStoreError/Code/fenced``;
 /// the others commit. When the commit fails, nothing of the group is kept.
 enum PostgresGroupCommit {
     /// How many times a claim looks again for keys that other transactions inserted meanwhile.

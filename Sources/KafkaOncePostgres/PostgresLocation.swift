@@ -11,7 +11,7 @@ struct PostgresLocation: Sendable {
 
     /// Checks that libpq can parse `connectionString`.
     ///
-    /// - Throws: ``DeduplicationStoreError/Code/invalidArgument`` when it is empty or malformed.
+    /// - Throws: ``/KafkaOnce/DeduplicationStoreError/Code/invalidArgument`` when it is empty or malformed.
     init(_ connectionString: String) throws(DeduplicationStoreError) {
         let redacted = Self.redact(connectionString)
         guard !connectionString.allSatisfy(\.isWhitespace) else {

@@ -1,6 +1,6 @@
 import KafkaOnce
 
-/// The columns a query selects to read a whole ``DeduplicationRecord``, and how to decode them.
+/// The columns a query selects to read a whole ``/KafkaOnce/DeduplicationRecord``, and how to decode them.
 enum PostgresRecordColumns {
     /// How many columns ``list(_:)`` selects.
     static let count = 14

@@ -36,7 +36,7 @@ extension SQLValue {
 }
 
 extension PostgresResult {
-    /// The rows as ``SQLRow`` values.
+    /// The rows as ``/KafkaOnce/SQLRow`` values.
     var sqlRows: [SQLRow] {
         (0..<rowCount).map { row in
             SQLRow(

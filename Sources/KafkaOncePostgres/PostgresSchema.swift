@@ -55,7 +55,7 @@ enum PostgresSchema {
 
     /// Creates or migrates the tables on `connection`.
     ///
-    /// - Throws: ``PostgresFailure`` from the server, or ``DeduplicationStoreError/Code/unusable``
+    /// - Throws: ``PostgresFailure`` from the server, or ``/KafkaOnce/DeduplicationStoreError/Code/unusable``
     ///   when the tables were written by a newer version of KafkaOnce.
     static func prepare(on connection: PostgresConnection, location: PostgresLocation) throws {
         do {

@@ -20,7 +20,7 @@ extension SQLiteConnection {
         return epochs
     }
 
-    /// Throws ``DeduplicationStoreError/Code/fenced`` unless `fence` names the partition's current
+    /// Throws ``/KafkaOnce/DeduplicationStoreError/Code/fenced`` unless `fence` names the partition's current
     /// owner and epoch.
     func checkFence(_ fence: PartitionFence) throws {
         guard let current = try currentOwner(of: fence.partition) else {
@@ -49,7 +49,7 @@ extension SQLiteConnection {
     /// Claims keys in order under a fence already checked in the caller's transaction.
     ///
     /// A new key costs one insert; only keys that already have a record are read, and decided by
-    /// ``ClaimRules``, the rules every store shares.
+    /// ``/KafkaOnce/ClaimRules``, the rules every store shares.
     func claim(
         _ requests: [ClaimRequest],
         fence: PartitionFence,

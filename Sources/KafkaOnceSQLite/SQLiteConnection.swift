@@ -28,7 +28,7 @@ final class SQLiteConnection {
     /// Opens or creates the file, switches it to write-ahead logging with full syncs, and creates
     /// or checks the schema.
     ///
-    /// - Throws: ``DeduplicationStoreError`` naming `path` and what to do.
+    /// - Throws: ``/KafkaOnce/DeduplicationStoreError`` naming `path` and what to do.
     init(path: String, busyTimeout: Duration) throws {
         try Self.checkDirectory(of: path)
 
@@ -207,14 +207,14 @@ final class SQLiteConnection {
 
     // MARK: - Errors
 
-    /// Turns a ``SQLiteFailure`` into a ``DeduplicationStoreError`` that names the file; passes
+    /// Turns a ``SQLiteFailure`` into a ``/KafkaOnce/DeduplicationStoreError`` that names the file; passes
     /// any other error through.
     func storeError(_ error: any Error, action: String) -> any Error {
         guard let failure = error as? SQLiteFailure else { return error }
         return DeduplicationStoreError(failure, path: path, action: action)
     }
 
-    /// Runs `body`, turning the ``SQLiteFailure`` it throws into a ``DeduplicationStoreError``.
+    /// Runs `body`, turning the ``SQLiteFailure`` it throws into a ``/KafkaOnce/DeduplicationStoreError``.
     func describingFailures<Value>(
         _ action: @autoclosure () -> String,
         _ body: () throws -> Value

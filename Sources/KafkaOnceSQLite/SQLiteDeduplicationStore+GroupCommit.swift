@@ -10,8 +10,8 @@ extension SQLiteDeduplicationStore {
     /// syncs once. A call whose fence is stale fails alone, with none of its rows written; the
     /// others commit.
     ///
-    /// - Throws: ``DeduplicationStoreError/Code/fenced`` when `fence` is stale;
-    ///   ``DeduplicationStoreError/Code/unavailable`` when another process held the lock for longer
+    /// - Throws: ``/KafkaOnce/DeduplicationStoreError/Code/fenced`` when `fence` is stale;
+    ///   ``/KafkaOnce/DeduplicationStoreError/Code/unavailable`` when another process held the lock for longer
     ///   than the busy timeout. Nothing of this call is recorded then.
     public func finish(_ outcomes: [RecordedOutcome], fence: PartitionFence) async throws {
         try await commitGrouped(fence: fence, action: "recording outcomes for \(fence)") { connection in

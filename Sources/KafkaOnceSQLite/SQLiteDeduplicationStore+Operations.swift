@@ -19,9 +19,9 @@ extension SQLiteDeduplicationStore {
     /// Claims one partition's batch of keys in one transaction, after checking `fence` in it.
     ///
     /// A key claimed twice in one batch is the caller's own claim the second time, so both report
-    /// ``ClaimOutcome/acquired``.
+    /// ``/KafkaOnce/ClaimOutcome/acquired``.
     ///
-    /// - Throws: ``DeduplicationStoreError/Code/fenced`` when `fence` is stale; nothing is claimed.
+    /// - Throws: ``/KafkaOnce/DeduplicationStoreError/Code/fenced`` when `fence` is stale; nothing is claimed.
     public func claim(
         _ requests: [ClaimRequest],
         fence: PartitionFence,
@@ -58,7 +58,7 @@ extension SQLiteDeduplicationStore {
     /// large purge does not stall the consumers. In-progress records are never purged.
     ///
     /// - Returns: How many records were deleted.
-    /// - Throws: ``DeduplicationStoreError/Code/invalidArgument`` when `batchSize` is not positive.
+    /// - Throws: ``/KafkaOnce/DeduplicationStoreError/Code/invalidArgument`` when `batchSize` is not positive.
     public func purge(updatedBefore cutoff: Date, batchSize: Int) async throws -> Int {
         guard batchSize > 0 else {
             throw DeduplicationStoreError(

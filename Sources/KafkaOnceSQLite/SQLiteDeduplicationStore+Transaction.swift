@@ -14,8 +14,8 @@ extension SQLiteDeduplicationStore {
     ///    writer can slip in between a fence check and the commit.
     /// 2. The calls run one after another, in the order they arrived. For each, `fence` is checked
     ///    (when it is stale, `body` does not run and this call fails alone), then a savepoint is set.
-    /// 3. `body` runs with the transaction: ``DeduplicationTransaction/claim(_:leaseDuration:)``,
-    ///    ``DeduplicationTransaction/finish(_:)``, savepoints, and SQL with `?` placeholders. It
+    /// 3. `body` runs with the transaction: ``/KafkaOnce/DeduplicationTransaction/claim(_:leaseDuration:)``,
+    ///    ``/KafkaOnce/DeduplicationTransaction/finish(_:)``, savepoints, and SQL with `?` placeholders. It
     ///    sees what the earlier calls of its group wrote, so a key another partition claimed just
     ///    before is already taken.
     /// 4. When `body` throws, what it wrote is rolled back to its savepoint, and its error reaches
@@ -27,13 +27,13 @@ extension SQLiteDeduplicationStore {
     /// - Important: `body` blocks the store's thread, and with it every other call on this store,
     ///   until it returns; keep it to database work. It never runs on the Swift cooperative pool.
     ///   The transaction object must not be used after `body` returns (calls throw
-    ///   ``DeduplicationStoreError/Code/closed``).
+    ///   ``/KafkaOnce/DeduplicationStoreError/Code/closed``).
     /// - Important: `body` must not end the transaction itself with `COMMIT` or `ROLLBACK`: use
     ///   savepoints. The store refuses such a commit, and since the transaction is then gone, the
     ///   whole group is rolled back and every call of it fails with
-    ///   ``DeduplicationStoreError/Code/invalidArgument``.
-    /// - Throws: ``DeduplicationStoreError/Code/fenced`` when `fence` is stale, or what `body` threw,
-    ///   unchanged; ``DeduplicationStoreError/Code/unavailable`` when another process held the lock
+    ///   ``/KafkaOnce/DeduplicationStoreError/Code/invalidArgument``.
+    /// - Throws: ``/KafkaOnce/DeduplicationStoreError/Code/fenced`` when `fence` is stale, or what `body` threw,
+    ///   unchanged; ``/KafkaOnce/DeduplicationStoreError/Code/unavailable`` when another process held the lock
     ///   for longer than the busy timeout.
     public func withTransaction<Value: Sendable>(
         fence: PartitionFence,

@@ -20,11 +20,11 @@ import KafkaOnce
 ///
 /// - Important: Several processes on one machine may share the file; SQLite's locks keep them
 ///   consistent, and a process that waits longer than the busy timeout gets
-///   ``DeduplicationStoreError/Code/unavailable``. Keep the file on a local file system: network
+///   ``/KafkaOnce/DeduplicationStoreError/Code/unavailable``. Keep the file on a local file system: network
 ///   file systems break SQLite's locking. To share a store between machines, use the PostgreSQL
 ///   store.
 /// - Important: When a claim takes over an abandoned key, the record's
-///   ``DeduplicationRecord/origin`` becomes the claiming message, because the record's epoch is
+///   ``/KafkaOnce/DeduplicationRecord/origin`` becomes the claiming message, because the record's epoch is
 ///   only comparable with the fence of that message's partition. ``finish(_:fence:)`` likewise
 ///   stores the origin of the recorded outcome.
 public final class SQLiteDeduplicationStore: TransactionalDeduplicationStore {
@@ -42,10 +42,10 @@ public final class SQLiteDeduplicationStore: TransactionalDeduplicationStore {
     /// - Parameters:
     ///   - path: The database file. Its directory must exist.
     ///   - busyTimeout: How long a call waits for another process's lock on the file before it
-    ///     fails with ``DeduplicationStoreError/Code/unavailable``.
-    /// - Throws: ``DeduplicationStoreError`` naming `path`: ``DeduplicationStoreError/Code/unusable``
+    ///     fails with ``/KafkaOnce/DeduplicationStoreError/Code/unavailable``.
+    /// - Throws: ``/KafkaOnce/DeduplicationStoreError`` naming `path`: ``/KafkaOnce/DeduplicationStoreError/Code/unusable``
     ///   when the directory is missing, the file cannot be written, is not a database, or was
-    ///   written by a newer KafkaOnce; ``DeduplicationStoreError/Code/unavailable`` when another
+    ///   written by a newer KafkaOnce; ``/KafkaOnce/DeduplicationStoreError/Code/unavailable`` when another
     ///   process holds the lock for longer than `busyTimeout`.
     public init(path: String, busyTimeout: Duration = .seconds(5)) throws {
         self.path = path
@@ -80,7 +80,7 @@ public final class SQLiteDeduplicationStore: TransactionalDeduplicationStore {
     }
 
     /// Records the pending outcomes, then closes the file. Calls made afterwards throw
-    /// ``DeduplicationStoreError/Code/closed``; closing again does nothing.
+    /// ``/KafkaOnce/DeduplicationStoreError/Code/closed``; closing again does nothing.
     public func close() async throws {
         let box = self.connectionBox
         let worker = self.worker

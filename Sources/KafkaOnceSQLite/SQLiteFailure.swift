@@ -3,7 +3,7 @@ import KafkaOnce
 
 /// A failed SQLite call: its result code and SQLite's own message.
 ///
-/// Statements throw this; the store turns it into a ``DeduplicationStoreError`` that names the
+/// Statements throw this; the store turns it into a ``/KafkaOnce/DeduplicationStoreError`` that names the
 /// file, the operation and what to do, once it knows which operation failed.
 struct SQLiteFailure: Error {
     /// The extended result code.

@@ -2,10 +2,10 @@ import CSQLite
 import Foundation
 import KafkaOnce
 
-/// How a ``DeduplicationRecord`` is laid out in `kafka_once_records`.
+/// How a ``/KafkaOnce/DeduplicationRecord`` is laid out in `kafka_once_records`.
 ///
 /// Times are seconds since 1970 as REAL, the fingerprint is its 32 hexadecimal digits, and the
-/// state is ``DeduplicationRecord/State``'s raw value.
+/// state is ``/KafkaOnce/DeduplicationRecord/State``'s raw value.
 enum SQLiteRecordColumns {
     /// The columns ``decode(_:)`` reads, in its order.
     static let selectList = """

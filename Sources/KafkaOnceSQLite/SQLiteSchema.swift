@@ -46,7 +46,7 @@ enum SQLiteSchema {
 
     /// Creates the tables in a new file, or upgrades an older one, in one transaction.
     ///
-    /// - Throws: ``DeduplicationStoreError/Code/unusable`` when the file was written by a newer
+    /// - Throws: ``/KafkaOnce/DeduplicationStoreError/Code/unusable`` when the file was written by a newer
     ///   version of KafkaOnce.
     static func prepare(_ connection: SQLiteConnection) throws {
         try connection.inWriteTransaction {

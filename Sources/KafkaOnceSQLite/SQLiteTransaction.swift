@@ -5,7 +5,7 @@ import KafkaOnce
 /// The open transaction a ``SQLiteDeduplicationStore/withTransaction(fence:_:)`` body receives.
 ///
 /// It lives on the store's worker thread and only while the body runs; afterwards every call
-/// throws ``DeduplicationStoreError/Code/closed``. Each ``claim(_:leaseDuration:)`` and
+/// throws ``/KafkaOnce/DeduplicationStoreError/Code/closed``. Each ``claim(_:leaseDuration:)`` and
 /// ``finish(_:)`` runs in its own savepoint, so a failed one leaves none of its rows.
 final class SQLiteTransaction: DeduplicationTransaction {
     private let connection: SQLiteConnection

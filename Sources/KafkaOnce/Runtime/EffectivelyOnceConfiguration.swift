@@ -38,8 +38,8 @@ public struct EffectivelyOnceConfiguration: Sendable {
     /// The most messages taken from one poll.
     public var maxPollBatch = 1000
     /// The most messages waiting in one partition before it is paused. Default: 1000, a poll
-    /// batch: librdkafka already holds the next records (see
-    /// ``KafkaConsumerConfiguration/prefetchLimit``), so a deeper buffer only costs memory.
+    /// batch: librdkafka already holds the next records in its own prefetch queue, so a deeper
+    /// buffer only costs memory.
     public var maxBufferedPerPartition = 1000
     /// How often processed offsets are committed asynchronously.
     public var commitInterval: Duration = .seconds(1)
