@@ -5,7 +5,7 @@ extension SQLiteDeduplicationStore {
     /// Records outcomes and returns when they are on disk.
     ///
     /// Calls from different partitions that arrive while the store is busy are recorded together,
-    /// with the ``withTransaction(fence:_:)`` calls waiting at the same time: the worker thread
+    /// with the claims and ``withTransaction(fence:_:)`` calls waiting at the same time: the worker thread
     /// takes up to 64 waiting calls into one transaction, checks each call's fence inside it, and
     /// syncs once. A call whose fence is stale fails alone, with none of its rows written; the
     /// others commit.

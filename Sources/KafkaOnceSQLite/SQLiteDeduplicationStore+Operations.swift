@@ -16,7 +16,11 @@ extension SQLiteDeduplicationStore {
         }
     }
 
-    /// Claims one partition's batch of keys in one transaction, after checking `fence` in it.
+    /// Claims one partition's batch of keys, after checking `fence` in the same transaction.
+    ///
+    /// Claims, finishes and transactions of different partitions that wait for the store's
+    /// thread at the same moment share one transaction and one sync, each behind a savepoint of
+    /// its own (see ``finish(_:fence:)``).
     ///
     /// A key claimed twice in one batch is the caller's own claim the second time, so both report
     /// ``/KafkaOnce/ClaimOutcome/acquired``.
@@ -27,11 +31,9 @@ extension SQLiteDeduplicationStore {
         fence: PartitionFence,
         leaseDuration: Duration
     ) async throws -> [ClaimOutcome] {
-        try await perform("claiming \(requests.count) keys for \(fence.partition)") { connection in
-            try connection.inWriteTransaction {
-                try connection.checkFence(fence)
-                return try connection.claim(requests, fence: fence, leaseDuration: leaseDuration, now: Date())
-            }
+        try await commitGrouped(fence: fence, action: "claiming \(requests.count) keys for \(fence.partition)") {
+            connection in
+            try connection.claim(requests, fence: fence, leaseDuration: leaseDuration, now: Date())
         }
     }
 
