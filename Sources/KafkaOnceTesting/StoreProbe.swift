@@ -12,6 +12,7 @@ public final class StoreProbe: TransactionalDeduplicationStore {
     /// When set, every call fails with this error until it is cleared.
     public let failure = Mutex<DeduplicationStoreError?>(nil)
     private let outageUntil = Mutex<ContinuousClock.Instant?>(nil)
+    private let savepointOutageUntil = Mutex<ContinuousClock.Instant?>(nil)
 
     /// Wraps `inner`, which transactional consumers need to be a transactional store.
     public init(_ inner: any DeduplicationStore) {
@@ -21,6 +22,19 @@ public final class StoreProbe: TransactionalDeduplicationStore {
     /// Makes every call fail as unavailable for `duration`.
     public func startOutage(for duration: Duration) {
         outageUntil.withLock { $0 = ContinuousClock.now + duration }
+    }
+
+    /// Makes the savepoints that handlers open in a transaction fail as unavailable for `duration`,
+    /// while every other call succeeds: a store failing under the handler's feet.
+    public func refuseSavepoints(for duration: Duration) {
+        savepointOutageUntil.withLock { $0 = ContinuousClock.now + duration }
+    }
+
+    /// Throws while ``refuseSavepoints(for:)`` is in effect.
+    fileprivate func checkSavepoint() throws {
+        if let until = savepointOutageUntil.withLock({ $0 }), ContinuousClock.now < until {
+            throw DeduplicationStoreError(.unavailable, "the store probe refused the savepoint")
+        }
     }
 
     private func check() throws {
@@ -76,7 +90,7 @@ public final class StoreProbe: TransactionalDeduplicationStore {
         }
         let finished = KeySet()
         let value = try await inner.withTransaction(fence: fence) { transaction in
-            try body(ProbeTransaction(inner: transaction, finished: finished))
+            try body(ProbeTransaction(inner: transaction, finished: finished, probe: self))
         }
         durableKeys.withLock { $0.formUnion(finished.keys.withLock { $0 }) }
         return value
@@ -94,10 +108,12 @@ public final class StoreProbe: TransactionalDeduplicationStore {
     public func close() async throws { try await inner.close() }
 }
 
-/// Forwards to the store's transaction and notes the keys it finishes.
+/// Forwards to the store's transaction, notes the keys it finishes, and refuses savepoints when
+/// the probe says so.
 private struct ProbeTransaction: DeduplicationTransaction {
     let inner: any DeduplicationTransaction
     let finished: KeySet
+    let probe: StoreProbe
 
     func claim(_ requests: [ClaimRequest], leaseDuration: Duration) throws -> [ClaimOutcome] {
         let outcomes = try inner.claim(requests, leaseDuration: leaseDuration)
@@ -111,7 +127,10 @@ private struct ProbeTransaction: DeduplicationTransaction {
         finished.keys.withLock { $0.formUnion(outcomes.map(\.key)) }
     }
 
-    func savepoint(_ name: String) throws { try inner.savepoint(name) }
+    func savepoint(_ name: String) throws {
+        try probe.checkSavepoint()
+        try inner.savepoint(name)
+    }
     func rollback(toSavepoint name: String) throws { try inner.rollback(toSavepoint: name) }
     func release(savepoint name: String) throws { try inner.release(savepoint: name) }
     func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int { try inner.execute(sql, parameters) }

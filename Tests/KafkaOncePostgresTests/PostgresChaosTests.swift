@@ -19,7 +19,7 @@ import Testing
         )
     }
 
-    @Test(arguments: [ChaosScenario.memberChurn, .zombie, .crashBeforeCommit, .storeOutage])
+    @Test(arguments: [ChaosScenario.memberChurn, .zombie, .crashBeforeCommit, .storeOutage, .savepointsRefused])
     func consumersSharingOnePostgresStoreApplyEachIDOnce(_ scenario: ChaosScenario) async throws {
         let report = try await harness().run(scenario)
         #expect(report.skipped == nil)

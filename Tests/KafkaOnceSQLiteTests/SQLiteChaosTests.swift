@@ -24,6 +24,7 @@ import Testing
 
     @Test(arguments: [
         ChaosScenario.zombie, .crashBeforeCommit, .memberChurn, .heartbeatFailure, .poisonMessages, .duplicateProduce,
+        .savepointsRefused,
     ])
     func transactionalScenarioLosesNothingAndDuplicatesNothing(_ scenario: ChaosScenario) async throws {
         let report = try await harness().run(scenario)

@@ -92,20 +92,28 @@ enum TransactionalBatch {
         attempt: Int
     ) throws -> String? {
         let statements = HandlerStatements(transaction: transaction, savepoint: savepoint)
+        let handlerError: (any Error)?
         do {
             try handler(
                 item.message,
                 TransactionalContext(idempotencyKey: item.key, attempt: attempt, transaction: statements)
             )
+            handlerError = nil
+        } catch {
+            handlerError = error
+        }
+        // A savepoint the store refused is the store's failure, whatever the handler made of it:
+        // the transaction is in doubt, so no outcome of the batch may be recorded from it.
+        if let storeError = statements.savepointError { throw storeError }
+        guard let handlerError else {
             if statements.hasSavepoint { try transaction.release(savepoint: savepoint) }
             return nil
-        } catch {
-            if statements.hasSavepoint {
-                try transaction.rollback(toSavepoint: savepoint)
-                try transaction.release(savepoint: savepoint)
-            }
-            return "\(error)"
         }
+        if statements.hasSavepoint {
+            try transaction.rollback(toSavepoint: savepoint)
+            try transaction.release(savepoint: savepoint)
+        }
+        return "\(handlerError)"
     }
 }
 
@@ -117,6 +125,8 @@ private final class HandlerStatements: SQLExecutor {
     private let transaction: any DeduplicationTransaction
     private let savepoint: String
     private(set) var hasSavepoint = false
+    /// The store's error when opening the savepoint failed, whatever the handler made of it.
+    private(set) var savepointError: (any Error)?
 
     init(transaction: any DeduplicationTransaction, savepoint: String) {
         self.transaction = transaction
@@ -136,7 +146,12 @@ private final class HandlerStatements: SQLExecutor {
 
     private func openSavepoint() throws {
         guard !hasSavepoint else { return }
-        try transaction.savepoint(savepoint)
+        do {
+            try transaction.savepoint(savepoint)
+        } catch {
+            savepointError = error
+            throw error
+        }
         hasSavepoint = true
     }
 }

@@ -4,7 +4,8 @@ extension ChaosScenario {
     /// Every scenario of the catalogue, in the order `kafka-once chaos` runs them.
     public static let all: [ChaosScenario] = [
         duplicateProduce, commitRejected, commitTimedOut, crashBeforeCommit, heartbeatFailure, coordinatorMove,
-        memberChurn, slowHandler, leaderMove, clusterDown, latency, storeOutage, poisonMessages, zombie, killed,
+        memberChurn, slowHandler, leaderMove, clusterDown, latency, storeOutage, savepointsRefused, poisonMessages,
+        zombie, killed,
     ]
 
     /// Looks a scenario up by name.
@@ -165,6 +166,17 @@ extension ChaosScenario {
         summary: "the deduplication store is unavailable for two seconds",
         faults: [
             ChaosFault("store-unavailable-2s", at: 0.4) { run in run.store.startOutage(for: .seconds(2)) }
+        ]
+    )
+
+    /// The store fails inside the handler's transaction: its savepoints are refused for a while.
+    /// That is the store's failure, to be retried, never the message's: no id may be dead-lettered.
+    public static let savepointsRefused = ChaosScenario(
+        name: "savepoints-refused",
+        summary: "the store refuses the handler's savepoints for two seconds, inside its transactions",
+        needsTransactions: true,
+        faults: [
+            ChaosFault("savepoints-refused-2s", at: 0.4) { run in run.store.refuseSavepoints(for: .seconds(2)) }
         ]
     )
 

@@ -56,7 +56,10 @@ enum ChaosDrain {
             effects = run.ledger.memoryEffects
         }
         let deadLettered = try await deadLetteredIDs(run)
-        let lost = production.acknowledged.subtracting(effects.keys).subtracting(deadLettered).sorted()
+        // Only an id the handler always fails for belongs on the dead-letter topic; any other there
+        // lost its effect to a fault that should have been retried.
+        let poisoned = deadLettered.filter(run.scenario.isPoisoned(id:))
+        let lost = production.acknowledged.subtracting(effects.keys).subtracting(poisoned).sorted()
         let duplicated = effects.filter { $0.value > 1 }.keys.sorted()
 
         return ChaosScenarioReport(

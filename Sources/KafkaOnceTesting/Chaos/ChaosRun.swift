@@ -155,7 +155,7 @@ public final class ChaosRun: Sendable {
         var hooks = EffectivelyOnceTestHooks()
         hooks.beforeCommit = { [self] offsets in checkCommit(offsets) }
 
-        let poisons = scenario.poisons
+        let scenario = scenario
         let pacing = pacing
         switch subject {
         case .plain(_, let handler):
@@ -163,7 +163,7 @@ public final class ChaosRun: Sendable {
             {
                 [self] message, context in
                 try await Task.sleep(for: takeStall() ?? pacing)
-                if Self.isPoison(message, poisons) { throw ChaosPoison() }
+                if Self.isPoison(message, in: scenario) { throw ChaosPoison() }
                 try await handler(message, context, ledger)
             }
         case .transactional(_, _, let handler):
@@ -175,17 +175,14 @@ public final class ChaosRun: Sendable {
             ) {
                 [self] message, context in
                 Thread.sleep(forTimeInterval: (takeStall() ?? pacing).seconds)
-                if Self.isPoison(message, poisons) { throw ChaosPoison() }
+                if Self.isPoison(message, in: scenario) { throw ChaosPoison() }
                 try handler(message, context, ledger)
             }
         }
     }
 
-    static func isPoison(_ message: KafkaMessage, _ poisons: @Sendable (Int) -> Bool) -> Bool {
-        guard let id = ChaosLedger.id(of: message), let index = Int(id.split(separator: "-").last ?? "") else {
-            return false
-        }
-        return poisons(index)
+    static func isPoison(_ message: KafkaMessage, in scenario: ChaosScenario) -> Bool {
+        ChaosLedger.id(of: message).map(scenario.isPoisoned(id:)) ?? false
     }
 
     /// Counts commits that would pass a message whose outcome is not durable.

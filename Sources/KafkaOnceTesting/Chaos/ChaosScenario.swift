@@ -30,6 +30,12 @@ public struct ChaosScenario: Sendable, CustomStringConvertible {
     /// The scenario's ``name``.
     public var description: String { name }
 
+    /// Whether the handler always fails for the chaos id `id` (`run-<n>-<index>`).
+    func isPoisoned(id: String) -> Bool {
+        guard let index = id.split(separator: "-").last.flatMap({ Int($0) }) else { return false }
+        return poisons(index)
+    }
+
     init(
         name: String,
         summary: String,
