@@ -32,6 +32,11 @@ extension PostgresDeduplicationStore {
     ///
     /// - Important: The calls of a group run one after another on one connection, so a slow
     ///   `body` delays the commit of every call grouped with it.
+    /// - Important: `body` must not end the transaction (`COMMIT`, `ROLLBACK`, `END`): that would
+    ///   commit or drop the work of the calls grouped with it out of turn. When it does, every
+    ///   call of the group that had not failed on its own throws
+    ///   ``/KafkaOnce/DeduplicationStoreError/Code/invalidArgument``, and the runtime retries
+    ///   their batches: claims already recorded make the retry skip what was kept.
     /// - Throws: ``/KafkaOnce/DeduplicationStoreError/Code/fenced`` for a stale fence;
     ///   ``/KafkaOnce/DeduplicationStoreError/Code/unavailable`` when a statement failed and was
     ///   left without a rollback, or when the transaction was lost (the server rolled it back;

@@ -17,7 +17,9 @@ import KafkaOnce
 ///
 /// Callers resume only after the commit. When the transaction is lost as a whole (the connection,
 /// or the commit, failed), nothing of the group is kept and every call that had not failed on
-/// its own gets the error that says so.
+/// its own gets the error that says so. A body that ends the transaction itself (a handler
+/// sending `COMMIT` or `ROLLBACK`) fails every such call with
+/// ``/KafkaOnce/DeduplicationStoreError/Code/invalidArgument``, and no call after it runs.
 enum PostgresTransactionGroup {
     /// How a call's caller resumes: with the body's value, or with an error.
     private typealias Outcome = Result<@Sendable () -> Void, any Error>
@@ -72,7 +74,7 @@ enum PostgresTransactionGroup {
                     carried: carried
                 )
                 let outcome: Outcome
-                (outcome, carried) = try runCall(call, in: transaction, on: connection)
+                (outcome, carried) = try runCall(call, in: transaction, on: connection, location: location)
                 outcomes.append(outcome)
             }
             try commit(carried, on: connection)
@@ -93,15 +95,22 @@ enum PostgresTransactionGroup {
     /// Runs one call's body and keeps or undoes what it did.
     ///
     /// - Returns: How the caller resumes, and the statements left for the next call to send.
-    /// - Throws: ``PostgresFailure`` when the group's transaction is lost.
+    /// - Throws: ``PostgresFailure`` when the group's transaction is lost; the error for every
+    ///   call of the group when the body ended the transaction itself.
     private static func runCall(
         _ call: PostgresPendingTransaction,
         in transaction: PostgresTransaction,
-        on connection: PostgresConnection
-    ) throws(PostgresFailure) -> (Outcome, [PostgresTransaction.DeferredStatement]) {
+        on connection: PostgresConnection,
+        location: PostgresLocation
+    ) throws -> (Outcome, [PostgresTransaction.DeferredStatement]) {
         let outcome = Outcome { try call.run(transaction) }
         guard !connection.isBroken else {
             throw PostgresFailure(message: "the connection was lost", isConnectionLost: true)
+        }
+        guard connection.transactionStatus != PQTRANS_IDLE else {
+            // The body committed or rolled back the group's transaction: what the group did so far
+            // is out of its hands, so no caller may be told its work is recorded.
+            throw endedByBodyError(call.fence, at: location)
         }
         switch outcome {
         case .success where connection.transactionStatus == PQTRANS_INERROR:
@@ -141,6 +150,19 @@ enum PostgresTransactionGroup {
     ) throws(PostgresFailure) {
         let statements = carried.map { PostgresStatement($0.sql) } + [PostgresStatement("COMMIT")]
         try PostgresGroupCommit.requireCommit(connection.pipeline(statements).last)
+    }
+
+    /// The error of every call of a group whose transaction the body for `fence` ended itself.
+    private static func endedByBodyError(
+        _ fence: PartitionFence,
+        at location: PostgresLocation
+    ) -> DeduplicationStoreError {
+        DeduplicationStoreError(
+            .invalidArgument,
+            "the body of withTransaction for \(fence.partition) on the PostgreSQL store at '\(location.redacted)' "
+                + "ended the transaction itself (COMMIT, ROLLBACK or END), so the work of the calls grouped "
+                + "with it may or may not be recorded; remove transaction control from the handler's statements"
+        )
     }
 
     /// The error of a call whose work was lost with the group's transaction.

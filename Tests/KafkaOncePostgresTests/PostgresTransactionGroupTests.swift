@@ -129,6 +129,32 @@ import Testing
         try await store.close()
     }
 
+    @Test func bodyThatEndsTheTransactionFailsEveryCallOfItsGroup() async throws {
+        let batch = TestBatch()
+        let store = try await PostgresTestServer.makeStore()
+        let fences = try await batch.acquire(0..<3, owner: "consumer-a", on: store)
+
+        let results = try await store.runAsOneGroup(fences, batch: batch) { fence, transaction in
+            let outcomes = try Self.recordOneMessage(of: fence, in: transaction, batch: batch)
+            if fence.partition.partition == 1 { try transaction.execute("COMMIT", []) }
+            return outcomes
+        }
+
+        // Partition 0's work was committed out of turn, so not even its caller may be told it is.
+        for result in results {
+            let error = await storeError { _ = try result.get() }
+            #expect(error?.code == .invalidArgument)
+            #expect(error?.message.contains("ended the transaction itself") == true)
+        }
+        #expect(try await store.record(for: batch.key("p2")) == nil)
+        // The connection is usable again for the next group.
+        let next = try await store.runAsOneGroup([fences[2]], batch: batch) { fence, transaction in
+            try Self.recordOneMessage(of: fence, in: transaction, batch: batch)
+        }
+        #expect(try next[0].get() == [.acquired])
+        try await store.close()
+    }
+
     @Test func transactionOfAnEarlierCallIsClosedForTheNextCall() async throws {
         let batch = TestBatch()
         let store = try await PostgresTestServer.makeStore()
