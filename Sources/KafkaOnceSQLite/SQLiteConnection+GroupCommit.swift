@@ -1,6 +1,8 @@
 import KafkaOnce
 
-/// One call waiting for the next group commit: a ``SQLiteDeduplicationStore/finish(_:fence:)`` or a
+/// One call waiting for the next group commit: a
+/// ``SQLiteDeduplicationStore/claim(_:fence:leaseDuration:)``, a
+/// ``SQLiteDeduplicationStore/finish(_:fence:)`` or a
 /// ``SQLiteDeduplicationStore/withTransaction(fence:_:)``.
 struct SQLiteGroupedCall: Sendable {
     /// Checked inside the group's transaction before the call writes anything.
@@ -24,19 +26,26 @@ struct SQLiteGroupFailure: Error {
 extension SQLiteGroupFailure {
     /// The failure after `error`, raised by the call for `fence`, ended the transaction.
     ///
-    /// The other calls get `error` too when it is a store error. Any other error is the call's
-    /// own (its body's), and its type could mislead their callers, so they get a retriable store
-    /// error instead: nothing of theirs was kept.
+    /// The other calls get an error that names the call that failed. When `error` is a store
+    /// error, they share its code, since what broke the transaction (a full disk, say) concerns
+    /// them too. Any other error is the call's own (its body's), and its type could mislead their
+    /// callers, so they get a retriable store error instead: nothing of theirs was kept.
     init(ending error: any Error, fence: PartitionFence, path: String) {
         self.callError = error
-        self.groupError =
-            error as? DeduplicationStoreError
-            ?? DeduplicationStoreError(
-                .unavailable,
-                "the transaction on the SQLite store at '\(path)' was rolled back when the call for \(fence), "
-                    + "committed in the same transaction, failed (\(error)); nothing of this call was kept, "
-                    + "retry it"
+        let cause =
+            "the transaction on the SQLite store at '\(path)' was rolled back when the call for \(fence), "
+            + "committed in the same transaction, failed"
+        if let storeError = error as? DeduplicationStoreError {
+            self.groupError = DeduplicationStoreError(
+                storeError.code,
+                "\(cause); nothing of this call was kept. The failure: \(storeError.message)"
             )
+        } else {
+            self.groupError = DeduplicationStoreError(
+                .unavailable,
+                "\(cause) (\(error)); nothing of this call was kept, retry it"
+            )
+        }
     }
 }
 
@@ -49,10 +58,11 @@ extension SQLiteConnection {
     static let groupLimit = 64
 
     /// The savepoint each call of a group runs in. No other savepoint of the store has this name,
-    /// so a body's own savepoints cannot be mistaken for it.
-    private static let setCallSavepoint = "SAVEPOINT kafka_once_grouped_call"
-    private static let releaseCallSavepoint = "RELEASE kafka_once_grouped_call"
-    private static let undoCall = "ROLLBACK TO kafka_once_grouped_call"
+    /// and a body may not use it (``reservedSavepoints``), so nothing else is mistaken for it.
+    static let groupedCallSavepoint = "kafka_once_grouped_call"
+    private static let setCallSavepoint = "SAVEPOINT \(groupedCallSavepoint)"
+    private static let releaseCallSavepoint = "RELEASE \(groupedCallSavepoint)"
+    private static let undoCall = "ROLLBACK TO \(groupedCallSavepoint)"
 
     /// Runs `calls` in one write transaction with one sync, then resumes every caller.
     ///

@@ -9,6 +9,7 @@ final class SQLiteConnection {
     /// The file's path, named in every error.
     let path: String
     /// How many group transactions committed; group commit makes it smaller than the number of
+    /// ``SQLiteDeduplicationStore/claim(_:fence:leaseDuration:)``,
     /// ``SQLiteDeduplicationStore/finish(_:fence:)`` and
     /// ``SQLiteDeduplicationStore/withTransaction(fence:_:)`` calls.
     var groupCommitCount = 0
@@ -158,17 +159,24 @@ final class SQLiteConnection {
         }
     }
 
+    /// The savepoint behind which ``inSavepoint(_:)`` runs one claim or finish of a transaction.
+    static let storeCallSavepoint = "kafka_once_call"
+
+    /// The savepoint names the store uses, which a handler's savepoints may not take: a handler's
+    /// rollback to or release of one of them would undo or end the store's own.
+    static let reservedSavepoints: Set<String> = [storeCallSavepoint, groupedCallSavepoint]
+
     /// Runs `body` inside the current transaction so that, when it throws, none of its writes stay.
     func inSavepoint<Value>(_ body: () throws -> Value) throws -> Value {
-        try prepared("SAVEPOINT kafka_once_call").run()
+        try prepared("SAVEPOINT \(Self.storeCallSavepoint)").run()
         do {
             let value = try body()
-            try prepared("RELEASE kafka_once_call").run()
+            try prepared("RELEASE \(Self.storeCallSavepoint)").run()
             return value
         } catch {
             if isInTransaction {
-                _ = try? prepared("ROLLBACK TO kafka_once_call").run()
-                _ = try? prepared("RELEASE kafka_once_call").run()
+                _ = try? prepared("ROLLBACK TO \(Self.storeCallSavepoint)").run()
+                _ = try? prepared("RELEASE \(Self.storeCallSavepoint)").run()
             }
             throw error
         }

@@ -80,11 +80,11 @@ extension SQLiteDeduplicationStore {
 
     // MARK: - Inspection for tests
 
-    /// How many finish and transaction calls wait for the worker thread.
+    /// How many claim, finish and transaction calls wait for the worker thread.
     @_spi(Testing)
     public var waitingGroupedCallCount: Int { writeQueue.count }
 
-    /// How many group transactions, each holding one or more finish and transaction calls, have
+    /// How many group transactions, each holding one or more claim, finish and transaction calls, have
     /// committed since the store opened.
     @_spi(Testing)
     public func groupCommitCount() async throws -> Int {

@@ -3,9 +3,10 @@ import KafkaOnce
 
 /// The embedded deduplication store: one SQLite file, in write-ahead-log mode with full syncs.
 ///
-/// Every SQLite call runs on a thread the store owns, never on the Swift cooperative pool. Claims
-/// cost one transaction per batch; concurrent ``finish(_:fence:)`` and ``withTransaction(fence:_:)``
-/// calls from different partitions share one transaction and one sync (group commit). The store
+/// Every SQLite call runs on a thread the store owns, never on the Swift cooperative pool.
+/// Concurrent ``claim(_:fence:leaseDuration:)``, ``finish(_:fence:)`` and
+/// ``withTransaction(fence:_:)`` calls from different partitions share one transaction and one sync
+/// (group commit). The store
 /// also offers its transaction to the handler (``withTransaction(fence:_:)``), so the handler's own
 /// tables and the records commit together.
 ///

@@ -104,6 +104,13 @@ final class SQLiteTransaction: DeduplicationTransaction {
         guard !name.isEmpty else {
             throw DeduplicationStoreError(.invalidArgument, "a savepoint name is empty; name the savepoint")
         }
+        // SQLite compares identifiers without regard to ASCII case.
+        guard !SQLiteConnection.reservedSavepoints.contains(name.lowercased()) else {
+            throw DeduplicationStoreError(
+                .invalidArgument,
+                "the savepoint name '\(name)' is the store's own; choose another name for the handler's savepoints"
+            )
+        }
         let quote = Character("\"")
         guard name.contains(quote) else {
             return "\"\(name)\""

@@ -9,7 +9,8 @@ final class SQLiteConnectionBox: @unchecked Sendable {
     var connection: SQLiteConnection?
 }
 
-/// The ``SQLiteDeduplicationStore/finish(_:fence:)`` and
+/// The ``SQLiteDeduplicationStore/claim(_:fence:leaseDuration:)``,
+/// ``SQLiteDeduplicationStore/finish(_:fence:)`` and
 /// ``SQLiteDeduplicationStore/withTransaction(fence:_:)`` calls waiting for the next group commit,
 /// and whether the store is closed.
 ///

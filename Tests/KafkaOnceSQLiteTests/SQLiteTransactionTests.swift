@@ -46,7 +46,8 @@ import Testing
 
             let record = try await store.record(for: "order-1")
             #expect(record == nil)
-            #expect(try await ledger(store, fence).isEmpty)
+            let rows = try await ledger(store, fence)
+            #expect(rows.isEmpty)
         }
     }
 
@@ -84,6 +85,23 @@ import Testing
                 try transaction.release(savepoint: "message \"2\"")
             }
             #expect(try await ledger(store, fence) == ["kept"])
+        }
+    }
+
+    @Test func theStoresOwnSavepointNamesAreRefused() async throws {
+        try await withStore { store, fence in
+            for name in ["kafka_once_grouped_call", "KAFKA_ONCE_CALL"] {
+                let error = await storeError(.invalidArgument) {
+                    try await store.withTransaction(fence: fence) { transaction in
+                        try transaction.execute("INSERT INTO ledger (id, amount) VALUES ('lost', 1)", [])
+                        try transaction.rollback(toSavepoint: name)
+                    }
+                }
+                let refusal = "'\(name)' is the store's own"
+                #expect(error?.message.contains(refusal) == true)
+            }
+            let rows = try await ledger(store, fence)
+            #expect(rows.isEmpty)
         }
     }
 
