@@ -5,15 +5,16 @@ import struct Foundation.Date
 /// A deduplication store in memory: for tests, demos and consumers whose effects are themselves
 /// idempotent. Nothing survives the process.
 ///
-/// The store is bounded: beyond `capacity` finished records, the ones recorded longest ago are
-/// dropped first, and a dropped key is processed again if redelivered. In-progress claims are
+/// The store is bounded: beyond about `capacity` finished records, the ones recorded longest ago
+/// are dropped first, and a dropped key is processed again if redelivered. In-progress claims are
 /// never dropped. ``purge(updatedBefore:batchSize:)`` applies a time-to-live on top. A record
 /// takes about 150 bytes beside its key.
 ///
-/// Records are spread by key over up to 16 shards, each behind a lock of its own, so that
-/// partitions working at the same time rarely wait for each other. Each shard drops its own
-/// oldest records, so with a capacity of 65,536 or more the dropping order is oldest-first per
-/// shard rather than across the store.
+/// From a capacity of 8,192 up, records are spread by key over shards (one per 4,096 records of
+/// capacity, at most 16), each behind a lock of its own, so that partitions working at the same
+/// time rarely wait for each other. Each shard keeps an equal share of the capacity and drops its
+/// own oldest records, so the dropping order is oldest-first per shard rather than across the
+/// store, and a store whose keys fall unevenly on the shards drops some records a little early.
 public final class InMemoryDeduplicationStore: DeduplicationStore {
     private struct Partitions {
         var epochs: [KafkaTopicPartition: (owner: String, epoch: Int64)] = [:]

@@ -50,9 +50,6 @@ struct InMemoryRecordTable {
     private var index: [String: Int32] = [:]
     private var storage = Storage()
 
-    /// How many records are finished (completed or failed).
-    var finishedCount: Int { storage.finishedCount }
-
     // MARK: - Reading
 
     /// The record of `key`, if any.
@@ -155,7 +152,10 @@ extension InMemoryRecordTable {
             let wasFinished = !previous.isFree && previous.state != .inProgress
             let isFinished = record.state != .inProgress
             finishedCount += (isFinished ? 1 : 0) - (wasFinished ? 1 : 0)
-            if isFinished { finishOrder.append((target, generation)) }
+            if isFinished {
+                finishOrder.append((target, generation))
+                dropStaleEntriesIfMostlyStale()
+            }
             return target
         }
 
@@ -163,11 +163,9 @@ extension InMemoryRecordTable {
         mutating func takeOldestFinished() -> Int32? {
             defer { compactFinishOrder() }
             while finishOrderStart < finishOrder.count {
-                let (number, generation) = finishOrder[finishOrderStart]
+                let entry = finishOrder[finishOrderStart]
                 finishOrderStart += 1
-                let slot = slots[Int(number)]
-                // Otherwise a stale entry: the slot was written again, or freed, since.
-                if !slot.isFree, slot.generation == generation, slot.state != .inProgress { return number }
+                if isCurrent(entry) { return entry.slot }
             }
             return nil
         }
@@ -192,6 +190,22 @@ extension InMemoryRecordTable {
                 finishOrder.removeFirst(finishOrderStart)
                 finishOrderStart = 0
             }
+        }
+
+        /// Drops the entries of slots written again or freed since they finished, once they
+        /// outnumber the live ones: a table that stays under its capacity, whose records are
+        /// purged or finished again, never reaches the eviction that would otherwise drop them.
+        private mutating func dropStaleEntriesIfMostlyStale() {
+            guard finishOrder.count - finishOrderStart > 2 * finishedCount + 1024 else { return }
+            finishOrder = finishOrder[finishOrderStart...].filter(isCurrent)
+            finishOrderStart = 0
+        }
+
+        /// Whether the slot of a finish-order entry still holds the record that finished, rather
+        /// than having been written again, or freed, since.
+        private func isCurrent(_ entry: (slot: Int32, generation: UInt32)) -> Bool {
+            let slot = slots[Int(entry.slot)]
+            return !slot.isFree && slot.generation == entry.generation && slot.state != .inProgress
         }
 
         private mutating func originNumber(_ record: DeduplicationRecord) -> Int32 {
