@@ -320,6 +320,42 @@ func id(of message: KafkaMessage) -> String {
         #expect(consumer.metrics.snapshot().retries == 0)
     }
 
+    @Test func slowHandlersHoldThePollBackAtTheBufferLimit() async throws {
+        let topic = try TestCluster.uniqueTopic("backpressure", partitions: 4)
+        let ids = (0..<3000).map { "order-\($0)" }
+        try await TestCluster.produce(ids: ids, to: topic, partitions: 4)
+
+        var configuration = runtimeConfiguration(topic: topic, partitions: 4)
+        configuration.maxBufferedMessages = 200
+        configuration.maxBufferedPerPartition = 25
+        configuration.maxPollBatch = 50
+        let ledger = EffectLedger()
+        let mostInFlight = Mutex(0)
+        let consumerBox = Mutex<EffectivelyOnceConsumer?>(nil)
+        let consumer = EffectivelyOnceConsumer(configuration: configuration, store: InMemoryDeduplicationStore()) {
+            message,
+            _ in
+            try await Task.sleep(for: .microseconds(500))
+            let inFlight = consumerBox.withLock { $0?.metrics.snapshot().inFlight } ?? 0
+            mostInFlight.withLock { $0 = max($0, inFlight) }
+            ledger.apply(id(of: message))
+        }
+        consumerBox.withLock { $0 = consumer }
+        let drained = try await runUntil(consumer) { consumer.metrics.snapshot().processed == ids.count }
+
+        #expect(drained)
+        #expect(ledger.effects.count == ids.count)
+        #expect(ledger.duplicated.isEmpty)
+        // Polls stop at the limit, and one poll adds at most a poll batch to what is buffered. A
+        // wait for room that runs out pauses each partition holding more than its own limit, which
+        // a poll batch can overshoot once.
+        let most = mostInFlight.withLock { $0 }
+        let heldBack = configuration.maxBufferedMessages - 1 + configuration.maxPollBatch
+        let paused = 4 * (configuration.maxBufferedPerPartition + configuration.maxPollBatch)
+        #expect(most > 0)
+        #expect(most <= max(heldBack, paused))
+    }
+
     @Test func aTombstoneIsHandledLikeAnyOtherMessage() async throws {
         let topic = try TestCluster.uniqueTopic("tombstone-runtime")
         let producer = try KafkaProducer(configuration: .init(bootstrapServers: TestCluster.shared.bootstrapServers))

@@ -3,8 +3,10 @@ import Synchronization
 /// One run of an ``EffectivelyOnceConsumer``: the Kafka consumer, the partition workers, the
 /// poll loop and the commits.
 ///
-/// The poll loop runs on a task; every librdkafka call that blocks runs on the Kafka consumer's
-/// own thread, and the rebalance hook runs there too, synchronously, while librdkafka waits.
+/// The poll loop runs on a thread of its own, and the rebalance hook runs there too, inside a
+/// poll, synchronously, while librdkafka waits. The other librdkafka calls that block (the final
+/// commit, leaving the group) run on the Kafka consumer's own thread; none runs on the
+/// cooperative pool.
 final class ConsumerSession: Sendable {
     private struct State {
         var workers: [KafkaTopicPartition: PartitionWorker] = [:]
@@ -89,14 +91,27 @@ final class ConsumerSession: Sendable {
         }
     }
 
+    /// Polls, dispatches, pauses and commits until a stop is asked, on a thread of its own.
+    ///
+    /// The thread is the loop's alone so that polling never waits for the partitions' tasks on the
+    /// cooperative pool, nor they for a poll: librdkafka keeps prefetching while they work.
     private func pollLoop(_ consumer: KafkaConsumer) async throws {
+        try await onDedicatedThread(named: "kafka-once.poll") { [self] in try pollUntilStopped(consumer) }
+    }
+
+    private func pollUntilStopped(_ consumer: KafkaConsumer) throws {
         var lastCommit = ContinuousClock.now
         var commitRound = 0
         while !shouldStop {
-            let messages = try await consumer.poll(maxMessages: configuration.maxPollBatch, timeout: .milliseconds(100))
+            // Full buffers hold the next poll back; a wait that lasts pauses the partitions behind it.
+            let hasRoom = context.buffered.waitForRoom(timeout: Self.roomWait)
+            let messages = try consumer.pollSynchronously(
+                maxMessages: configuration.maxPollBatch,
+                timeout: .milliseconds(100)
+            )
             context.metrics.deliveries.add(messages.count)
             dispatch(messages)
-            try controlFlow(consumer)
+            try controlFlow(consumer, pausingFullPartitions: !hasRoom)
 
             if ContinuousClock.now - lastCommit >= configuration.commitInterval {
                 commitRound += 1
@@ -120,7 +135,7 @@ final class ConsumerSession: Sendable {
             }
             let worker = state.withLock { $0.workers[partition] }
             if let worker {
-                worker.enqueue(Array(messages[start..<end]), metrics: context.metrics)
+                worker.enqueue(messages[start..<end], context: context)
             } else {
                 // A message for a partition this consumer no longer owns: its next owner reads it.
                 logger.log(
@@ -133,9 +148,14 @@ final class ConsumerSession: Sendable {
         }
     }
 
-    /// Pauses partitions with too many buffered messages or a message waiting to be retried, and
-    /// resumes them once they drained to half; polling goes on so the member stays in the group.
-    private func controlFlow(_ consumer: KafkaConsumer) throws {
+    /// How long the poll loop waits for full buffers to drain before it polls anyway, pausing the
+    /// partitions that hold too many messages: the member must poll to serve rebalances.
+    private static let roomWait: Duration = .milliseconds(100)
+
+    /// Pauses partitions with a message waiting to be retried, and, when `pausingFullPartitions`,
+    /// those with too many buffered messages; resumes them once they drained to half. Polling goes
+    /// on so the member stays in the group.
+    private func controlFlow(_ consumer: KafkaConsumer, pausingFullPartitions: Bool) throws {
         let limit = configuration.maxBufferedPerPartition
         let (toPause, toResume) = state.withLock { state in
             var toPause: [KafkaTopicPartition] = []
@@ -143,7 +163,8 @@ final class ConsumerSession: Sendable {
             for (partition, worker) in state.workers {
                 let buffered = worker.buffered.load(ordering: .relaxed)
                 let isWaiting = worker.isBackingOff.load(ordering: .relaxed)
-                if !state.paused.contains(partition) && (buffered > limit || isWaiting) {
+                let isFull = pausingFullPartitions && buffered > limit
+                if !state.paused.contains(partition) && (isFull || isWaiting) {
                     toPause.append(partition)
                     state.paused.insert(partition)
                 } else if state.paused.contains(partition) && buffered <= limit / 2 && !isWaiting {

@@ -37,9 +37,16 @@ public struct EffectivelyOnceConfiguration: Sendable {
     public var outcomeBatching: OutcomeBatching = .perMessage
     /// The most messages taken from one poll.
     public var maxPollBatch = 1000
-    /// The most messages waiting in one partition before it is paused. Default: 1000, a poll
-    /// batch: librdkafka already holds the next records in its own prefetch queue, so a deeper
-    /// buffer only costs memory.
+    /// The most messages polled and not yet done, across partitions. Default: 10,000.
+    ///
+    /// At this many the poll loop stops taking records from librdkafka until the partitions have
+    /// worked the buffers down to half, which keeps librdkafka's prefetched records where they are.
+    /// librdkafka's own prefetch (`queued.min.messages`, `queued.max.messages.kbytes`) comes on top.
+    public var maxBufferedMessages = 10_000
+    /// The most messages waiting in one partition while the consumer as a whole is held back by
+    /// ``maxBufferedMessages`` for longer than a poll interval (a slow handler): past it the
+    /// partition is paused until it drains to half, so the other partitions keep being read.
+    /// Default: 1000.
     public var maxBufferedPerPartition = 1000
     /// How often processed offsets are committed asynchronously.
     public var commitInterval: Duration = .seconds(1)

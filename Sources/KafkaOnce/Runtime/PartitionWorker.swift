@@ -17,24 +17,29 @@ final class PartitionWorker: Sendable {
     let isRevoked = Atomic<Bool>(false)
     /// Whether the store refused this worker's fence: another consumer owns the partition.
     let isFenced = Atomic<Bool>(false)
-    private let inbox: AsyncStream<[KafkaMessage]>.Continuation
+    private let inbox = PartitionInbox()
     private let finished = DispatchSemaphore(value: 0)
 
     init(partition: KafkaTopicPartition, context: RuntimeContext) {
         self.partition = partition
-        let (stream, inbox) = AsyncStream.makeStream(of: [KafkaMessage].self)
-        self.inbox = inbox
         Task { [self] in
-            await serve(stream, context: context)
+            await serve(context: context)
             finished.signal()
         }
     }
 
     /// Queues messages of this partition, in offset order.
-    func enqueue(_ messages: [KafkaMessage], metrics: EffectivelyOnceMetrics) {
-        buffered.add(messages.count)
-        metrics.inFlight.add(messages.count)
-        inbox.yield(messages)
+    func enqueue(_ messages: ArraySlice<KafkaMessage>, context: RuntimeContext) {
+        count(messages.count, context: context)
+        // A revoked worker takes nothing more: the partition's next owner reads these.
+        if !inbox.append(messages) { count(-messages.count, context: context) }
+    }
+
+    /// Counts messages handed over (positive) or done (negative).
+    private func count(_ messages: Int, context: RuntimeContext) {
+        buffered.add(messages)
+        context.metrics.inFlight.add(messages)
+        if messages > 0 { context.buffered.add(messages) } else { context.buffered.remove(-messages) }
     }
 
     /// Processes what is queued, then ends.
@@ -61,13 +66,10 @@ final class PartitionWorker: Sendable {
 
     // MARK: - The task
 
-    private func serve(_ stream: AsyncStream<[KafkaMessage]>, context: RuntimeContext) async {
+    private func serve(context: RuntimeContext) async {
         var processor: PartitionProcessor?
-        for await messages in stream {
-            defer {
-                buffered.add(-messages.count)
-                context.metrics.inFlight.add(-messages.count)
-            }
+        while let messages = await inbox.next() {
+            defer { count(-messages.count, context: context) }
             guard !revoked, context.stopError == nil else { continue }
             do {
                 if processor == nil {

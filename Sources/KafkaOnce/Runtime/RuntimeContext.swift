@@ -17,6 +17,8 @@ final class RuntimeContext: Sendable {
     let owner: String
     let deadLetters: DeadLetterPublisher?
     let testHooks: EffectivelyOnceTestHooks
+    /// The messages polled and not yet done, which hold back the next poll at their limit.
+    let buffered: BufferedMessages
     private let failure = Mutex<(any Error)?>(nil)
 
     init(
@@ -39,6 +41,7 @@ final class RuntimeContext: Sendable {
         self.owner = owner
         self.deadLetters = deadLetters
         self.testHooks = testHooks
+        self.buffered = BufferedMessages(limit: configuration.maxBufferedMessages)
     }
 
     /// The first error that stopped the run, if any.

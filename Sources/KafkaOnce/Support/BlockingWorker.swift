@@ -94,10 +94,28 @@ private final class JobQueue: @unchecked Sendable {
     }
 }
 
-/// Runs one blocking closure on a fresh thread and returns its result, for the rare wait that
-/// has no worker of its own (draining partitions at shutdown).
-func onDedicatedThread<Value: Sendable>(_ body: @escaping @Sendable () -> Value) async -> Value {
+/// Runs one blocking closure on a fresh thread and returns its result, for a wait that has no
+/// worker of its own (draining partitions at shutdown) or a loop that keeps a thread busy (the
+/// runtime's poll loop).
+func onDedicatedThread<Value: Sendable>(
+    named name: String = "kafka-once.wait",
+    _ body: @escaping @Sendable () throws -> Value
+) async throws -> Value {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.name = name
+        thread.start()
+    }
+}
+
+/// The non-throwing form of ``onDedicatedThread(named:_:)``.
+func onDedicatedThread<Value: Sendable>(
+    named name: String = "kafka-once.wait",
+    _ body: @escaping @Sendable () -> Value
+) async -> Value {
     await withCheckedContinuation { continuation in
-        Thread { continuation.resume(returning: body()) }.start()
+        let thread = Thread { continuation.resume(returning: body()) }
+        thread.name = name
+        thread.start()
     }
 }
