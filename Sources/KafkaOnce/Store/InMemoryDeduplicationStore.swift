@@ -62,22 +62,9 @@ public final class InMemoryDeduplicationStore: DeduplicationStore {
         let now = Date()
         let leaseExpiry = now.addingTimeInterval(leaseDuration.seconds)
         var outcomes = [ClaimOutcome](repeating: .acquired, count: requests.count)
-        try forEachShard(of: requests.map(\.key), fence: fence) { records, positions in
-            for position in positions {
-                let request = requests[position]
-                outcomes[position] = records.update(request.key) { record in
-                    let (outcome, claimed) = ClaimRules.decide(request, existing: record, fence: fence, now: now)
-                    guard claimed else { return (outcome, nil) }
-                    let claim = ClaimRules.inProgressRecord(
-                        for: request,
-                        fence: fence,
-                        previous: record,
-                        leaseExpiry: leaseExpiry,
-                        now: now
-                    )
-                    return (outcome, claim)
-                }
-            }
+        try forEachShard(of: requests, key: \.key, fence: fence) { records, position in
+            outcomes[position] = records.claim(requests[position], fence: fence, leaseExpiry: leaseExpiry, now: now)
+        } finally: { _ in
         }
         return outcomes
     }
@@ -85,13 +72,9 @@ public final class InMemoryDeduplicationStore: DeduplicationStore {
     public func finish(_ outcomes: [RecordedOutcome], fence: PartitionFence) async throws {
         let now = Date()
         let capacity = shardCapacity
-        try forEachShard(of: outcomes.map(\.key), fence: fence) { records, positions in
-            for position in positions {
-                let outcome = outcomes[position]
-                records.update(outcome.key) { record in
-                    ((), ClaimRules.finishedRecord(outcome, fence: fence, previous: record, now: now))
-                }
-            }
+        try forEachShard(of: outcomes, key: \.key, fence: fence) { records, position in
+            records.finish(outcomes[position], fence: fence, now: now)
+        } finally: { records in
             records.evict(toCapacity: capacity)
         }
     }
@@ -171,26 +154,38 @@ public final class InMemoryDeduplicationStore: DeduplicationStore {
 
     // MARK: - Shards and fences
 
-    /// Runs `body` once per shard that holds some of `keys`, with the shard locked and the
-    /// positions of its keys; checks `fence` inside each shard's lock first, so nothing is
-    /// written under a fence that a new owner's ``acquire(_:owner:)`` has already replaced.
+    /// Runs `body` for each element of `elements`, with the shard of its key locked, then
+    /// `finally` once per shard visited before its lock is released; checks `fence` inside each
+    /// shard's lock first, so nothing is written under a fence that a new owner's
+    /// ``acquire(_:owner:)`` has already replaced.
     ///
     /// - Throws: ``DeduplicationStoreError/Code/fenced`` from the first shard that finds the
     ///   fence stale; shards visited before it keep what they wrote.
-    private func forEachShard(
-        of keys: [String],
+    private func forEachShard<Element>(
+        of elements: [Element],
+        key: (Element) -> String,
         fence: PartitionFence,
-        _ body: (inout InMemoryRecordTable, [Int]) -> Void
+        _ body: (inout InMemoryRecordTable, Int) -> Void,
+        finally: (inout InMemoryRecordTable) -> Void
     ) throws {
-        guard !keys.isEmpty else { return try check(fence) }
+        guard !elements.isEmpty else { return try check(fence) }
+        // One shard, or one key (each outcome of a partition recorded on its own): one lock, no grouping.
+        if shards.count == 1 || elements.count == 1 {
+            return try shards[shardIndex(of: key(elements[0]))].records.withLock { records in
+                try check(fence)
+                for position in elements.indices { body(&records, position) }
+                finally(&records)
+            }
+        }
         var positions = [[Int]](repeating: [], count: shards.count)
-        for (position, key) in keys.enumerated() {
-            positions[shardIndex(of: key)].append(position)
+        for (position, element) in elements.enumerated() {
+            positions[shardIndex(of: key(element))].append(position)
         }
         for (index, shardPositions) in positions.enumerated() where !shardPositions.isEmpty {
             try shards[index].records.withLock { records in
                 try check(fence)
-                body(&records, shardPositions)
+                for position in shardPositions { body(&records, position) }
+                finally(&records)
             }
         }
     }

@@ -64,26 +64,52 @@ struct InMemoryRecordTable {
 
     // MARK: - Writing
 
-    /// Decides on the record of `key` (`nil` when there is none) and writes the replacement the
-    /// decision returns, if any. The key is looked up once, whatever happens.
+    /// Claims the key of `request` under `fence`, by ``ClaimRules``: a key without a record is
+    /// acquired, and its in-progress slot is written without building a record first (the common
+    /// case, one lookup); a key with a record is decided on that record.
     ///
-    /// - Returns: The decision's result.
-    mutating func update<Result>(
-        _ key: String,
-        _ decide: (DeduplicationRecord?) -> (result: Result, replacement: DeduplicationRecord?)
-    ) -> Result {
-        Self.update(&index[key], in: &storage, key: key, decide)
+    /// - Returns: What the claim found.
+    mutating func claim(
+        _ request: ClaimRequest,
+        fence: PartitionFence,
+        leaseExpiry: Date,
+        now: Date
+    ) -> ClaimOutcome {
+        Self.claim(request, fence: fence, leaseExpiry: leaseExpiry, now: now, slot: &index[request.key], in: &storage)
     }
 
-    private static func update<Result>(
-        _ number: inout Int32?,
-        in storage: inout Storage,
-        key: String,
-        _ decide: (DeduplicationRecord?) -> (result: Result, replacement: DeduplicationRecord?)
-    ) -> Result {
-        let (result, replacement) = decide(number.map { storage.record(at: $0) })
-        if let replacement { number = storage.store(replacement, key: key, in: number) }
-        return result
+    private static func claim(
+        _ request: ClaimRequest,
+        fence: PartitionFence,
+        leaseExpiry: Date,
+        now: Date,
+        slot number: inout Int32?,
+        in storage: inout Storage
+    ) -> ClaimOutcome {
+        guard let existing = number else {
+            number = storage.storeClaim(request, fence: fence, leaseExpiry: leaseExpiry, now: now)
+            return .acquired
+        }
+        let record = storage.record(at: existing)
+        let (outcome, claimed) = ClaimRules.decide(request, existing: record, fence: fence, now: now)
+        if claimed {
+            let claim = ClaimRules.inProgressRecord(
+                for: request,
+                fence: fence,
+                previous: record,
+                leaseExpiry: leaseExpiry,
+                now: now
+            )
+            number = storage.store(claim, in: existing)
+        }
+        return outcome
+    }
+
+    /// Records `outcome` under `fence`: the record ``ClaimRules/finishedRecord(_:fence:previous:now:)``
+    /// describes, written into the key's slot in place.
+    mutating func finish(_ outcome: RecordedOutcome, fence: PartitionFence, now: Date) {
+        let number = index[outcome.key]
+        index[outcome.key] = storage.storeOutcome(outcome, fence: fence, in: number, now: now)
     }
 
     /// Drops the records finished longest ago until at most `capacity` finished records remain.
@@ -140,17 +166,91 @@ extension InMemoryRecordTable {
             )
         }
 
-        /// Writes `record` into slot `number`, or into a new slot when `nil`.
+        /// Writes `record` into slot `number`.
         ///
         /// - Returns: The slot's number.
-        mutating func store(_ record: DeduplicationRecord, key: String, in number: Int32?) -> Int32 {
+        mutating func store(_ record: DeduplicationRecord, in number: Int32) -> Int32 {
+            let origin = originNumber(
+                Origin(owner: record.owner, topic: record.origin.topic, partition: record.origin.partition)
+            )
+            return write(Slot(record, origin: origin), in: number)
+        }
+
+        /// Writes the in-progress claim of a key that has no slot yet into a new one.
+        ///
+        /// - Returns: The slot's number.
+        mutating func storeClaim(_ request: ClaimRequest, fence: PartitionFence, leaseExpiry: Date, now: Date) -> Int32
+        {
+            let origin = originNumber(
+                Origin(owner: fence.owner, topic: request.origin.topic, partition: request.origin.partition)
+            )
+            let slot = Slot(
+                key: request.key,
+                fingerprint: request.fingerprint,
+                offset: request.origin.offset,
+                epoch: fence.epoch,
+                createdAt: now,
+                updatedAt: now,
+                leaseExpiry: leaseExpiry,
+                origin: origin,
+                attempts: 0,
+                generation: 0,
+                state: .inProgress,
+                isFree: false,
+                detail: nil
+            )
+            return write(slot, in: nil)
+        }
+
+        /// Writes the record of `outcome` into slot `number`, keeping its creation time, or into a
+        /// new slot when `nil`.
+        ///
+        /// - Returns: The slot's number.
+        mutating func storeOutcome(
+            _ outcome: RecordedOutcome,
+            fence: PartitionFence,
+            in number: Int32?,
+            now: Date
+        ) -> Int32 {
+            let (state, detail): (DeduplicationRecord.State, Detail?) =
+                switch outcome.kind {
+                case .completed(let result): (.completed, result.map { Detail(result: $0, failureReason: nil) })
+                case .failed(let reason): (.failed, Detail(result: nil, failureReason: reason))
+                }
+            let origin = originNumber(
+                Origin(owner: fence.owner, topic: outcome.origin.topic, partition: outcome.origin.partition)
+            )
+            let slot = Slot(
+                key: outcome.key,
+                fingerprint: outcome.fingerprint,
+                offset: outcome.origin.offset,
+                epoch: fence.epoch,
+                createdAt: number.map { slots[Int($0)].createdAt } ?? now,
+                updatedAt: now,
+                leaseExpiry: nil,
+                origin: origin,
+                attempts: Int32(clamping: outcome.attempts),
+                generation: 0,
+                state: state,
+                isFree: false,
+                detail: detail
+            )
+            return write(slot, in: number)
+        }
+
+        /// Writes `slot` into slot `number`, or into a new slot when `nil`, with the next
+        /// generation, and keeps the finish order.
+        ///
+        /// - Returns: The slot's number.
+        private mutating func write(_ slot: Slot, in number: Int32?) -> Int32 {
             let target = number ?? allocate()
             let previous = slots[Int(target)]
-            let generation = previous.generation &+ 1
-            slots[Int(target)] = Slot(record, key: key, origin: originNumber(record), generation: generation)
+            slots[Int(target)] = slot
+            slots[Int(target)].generation = previous.generation &+ 1
+            let generation = slots[Int(target)].generation
 
             let wasFinished = !previous.isFree && previous.state != .inProgress
-            let isFinished = record.state != .inProgress
+            let isFinished = slot.state != .inProgress
             finishedCount += (isFinished ? 1 : 0) - (wasFinished ? 1 : 0)
             if isFinished {
                 finishOrder.append((target, generation))
@@ -208,8 +308,7 @@ extension InMemoryRecordTable {
             return !slot.isFree && slot.generation == entry.generation && slot.state != .inProgress
         }
 
-        private mutating func originNumber(_ record: DeduplicationRecord) -> Int32 {
-            let origin = Origin(owner: record.owner, topic: record.origin.topic, partition: record.origin.partition)
+        private mutating func originNumber(_ origin: Origin) -> Int32 {
             // Consecutive writes nearly always share their origin: compare before hashing.
             if let last = lastOrigin, origins[Int(last)] == origin { return last }
             let number = originNumbers[origin] ?? Int32(origins.count)
@@ -240,9 +339,9 @@ extension InMemoryRecordTable.Slot {
         detail: nil
     )
 
-    init(_ record: DeduplicationRecord, key: String, origin: Int32, generation: UInt32) {
+    init(_ record: DeduplicationRecord, origin: Int32) {
         self.init(
-            key: key,
+            key: record.key,
             fingerprint: record.fingerprint,
             offset: record.origin.offset,
             epoch: record.epoch,
@@ -251,7 +350,7 @@ extension InMemoryRecordTable.Slot {
             leaseExpiry: record.leaseExpiry,
             origin: origin,
             attempts: Int32(clamping: record.attempts),
-            generation: generation,
+            generation: 0,
             state: record.state,
             isFree: false,
             detail: record.result == nil && record.failureReason == nil
