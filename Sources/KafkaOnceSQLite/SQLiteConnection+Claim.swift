@@ -91,6 +91,37 @@ extension SQLiteConnection {
         return outcomes
     }
 
+    /// Claims keys in order under a fence already checked in the caller's write transaction,
+    /// writing nothing for a key that has no record: the caller writes its row later, with the
+    /// message's outcome or, when the transaction is to commit without one, as an in-progress claim
+    /// (``claim(_:fence:leaseDuration:now:)``). While the write transaction is open no other
+    /// connection can write, so a key found without a record stays without one until then.
+    ///
+    /// - Parameter unwritten: The keys this transaction acquired without writing; new ones are added.
+    func claimWithoutWriting(
+        _ requests: [ClaimRequest],
+        fence: PartitionFence,
+        leaseDuration: Duration,
+        now: Date,
+        unwritten: inout [String: ClaimRequest]
+    ) throws -> [ClaimOutcome] {
+        let expiry = now.timeIntervalSince1970 + leaseDuration.seconds
+        var outcomes: [ClaimOutcome] = []
+        outcomes.reserveCapacity(requests.count)
+        for request in requests {
+            // This transaction's own claim: the record it stands for is this owner's, at this epoch.
+            if unwritten[request.key] != nil {
+                outcomes.append(.acquired)
+            } else if let record = try record(for: request.key) {
+                try outcomes.append(claim(request, existing: record, fence: fence, expiry: expiry, now: now))
+            } else {
+                unwritten[request.key] = request
+                outcomes.append(.acquired)
+            }
+        }
+        return outcomes
+    }
+
     private func claimExisting(
         _ request: ClaimRequest,
         fence: PartitionFence,
@@ -103,7 +134,17 @@ extension SQLiteConnection {
                 detail: "the record of '\(request.key)' was neither inserted nor found"
             )
         }
+        return try claim(request, existing: record, fence: fence, expiry: expiry, now: now)
+    }
 
+    /// Claims a key that has a record, by ``/KafkaOnce/ClaimRules``.
+    private func claim(
+        _ request: ClaimRequest,
+        existing record: DeduplicationRecord,
+        fence: PartitionFence,
+        expiry: Double,
+        now: Date
+    ) throws -> ClaimOutcome {
         let (outcome, claimed) = ClaimRules.decide(request, existing: record, fence: fence, now: now)
         guard claimed else { return outcome }
 

@@ -45,7 +45,11 @@ extension SQLiteDeduplicationStore {
             defer { transaction.end() }
 
             let (result, endedTransaction) = connection.refusingCommits {
-                Result { try body(transaction) }
+                Result {
+                    let value = try body(transaction)
+                    try transaction.writeUnfinishedClaims()
+                    return value
+                }
             }
             guard endedTransaction else { return try result.get() }
 

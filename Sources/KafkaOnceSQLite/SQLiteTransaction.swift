@@ -7,10 +7,18 @@ import KafkaOnce
 /// It lives on the store's worker thread and only while the body runs; afterwards every call
 /// throws ``/KafkaOnce/DeduplicationStoreError/Code/closed``. Each ``claim(_:leaseDuration:)`` and
 /// ``finish(_:)`` runs in its own savepoint, so a failed one leaves none of its rows.
+///
+/// A claim of a key without a record writes nothing: the key's row is written once, by its
+/// outcome, which halves the writes of a message. Claims still without an outcome when the body
+/// returns are written as in-progress records before the commit (``writeUnfinishedClaims()``), so
+/// what commits is what the claims and outcomes describe.
 final class SQLiteTransaction: DeduplicationTransaction {
     private let connection: SQLiteConnection
     private let fence: PartitionFence
     private var isOpen = true
+    /// Keys acquired in this transaction whose rows are not written yet, with their lease.
+    private var unwrittenClaims: [String: ClaimRequest] = [:]
+    private var unwrittenLease: Duration = .zero
     private var lastSavepoint: SavepointStatements?
     /// Whether a statement the body ran ended the transaction: a `ROLLBACK`, or a `COMMIT`, which
     /// the store refuses and SQLite turns into a rollback.
@@ -56,11 +64,22 @@ final class SQLiteTransaction: DeduplicationTransaction {
 
     func claim(_ requests: [ClaimRequest], leaseDuration: Duration) throws -> [ClaimOutcome] {
         let connection = try openConnection()
-        return try connection.describingFailures("claiming \(requests.count) keys for \(fence.partition)") {
+        var unwritten = unwrittenClaims
+        let outcomes = try connection.describingFailures("claiming \(requests.count) keys for \(fence.partition)") {
             try connection.inSavepoint {
-                try connection.claim(requests, fence: fence, leaseDuration: leaseDuration, now: Date())
+                try connection.claimWithoutWriting(
+                    requests,
+                    fence: fence,
+                    leaseDuration: leaseDuration,
+                    now: Date(),
+                    unwritten: &unwritten
+                )
             }
         }
+        // Kept only once the claim succeeded as a whole, like the rows its savepoint keeps.
+        unwrittenClaims = unwritten
+        unwrittenLease = max(unwrittenLease, leaseDuration)
+        return outcomes
     }
 
     func finish(_ outcomes: [RecordedOutcome]) throws {
@@ -70,6 +89,21 @@ final class SQLiteTransaction: DeduplicationTransaction {
                 try connection.finish(outcomes, fence: fence, now: Date())
             }
         }
+        for outcome in outcomes { unwrittenClaims[outcome.key] = nil }
+    }
+
+    /// Writes the in-progress records of the claims that got no outcome; the store calls it when
+    /// the body returned, before the transaction commits.
+    func writeUnfinishedClaims() throws {
+        guard !unwrittenClaims.isEmpty else { return }
+        let connection = try openConnection()
+        let requests = Array(unwrittenClaims.values)
+        try connection.describingFailures("claiming \(requests.count) keys for \(fence.partition)") {
+            try connection.inSavepoint {
+                _ = try connection.claim(requests, fence: fence, leaseDuration: unwrittenLease, now: Date())
+            }
+        }
+        unwrittenClaims = [:]
     }
 
     // MARK: - Savepoints

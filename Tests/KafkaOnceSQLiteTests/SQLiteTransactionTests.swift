@@ -30,6 +30,45 @@ import Testing
         }
     }
 
+    @Test func claimsCommittedWithoutAnOutcomeStayInProgress() async throws {
+        try await withStore { store, fence in
+            try await store.withTransaction(fence: fence) { transaction in
+                let requests = [Fixtures.request("order-1"), Fixtures.request("order-2")]
+                #expect(try transaction.claim(requests, leaseDuration: .seconds(30)) == [.acquired, .acquired])
+                // The transaction's own claim, claimed again before its outcome.
+                #expect(try transaction.claim([requests[0]], leaseDuration: .seconds(30)) == [.acquired])
+                try transaction.finish([Fixtures.completed("order-2")])
+            }
+
+            let claimed = try await store.record(for: "order-1")
+            #expect(claimed?.state == .inProgress)
+            #expect(claimed?.owner == fence.owner)
+            #expect(claimed?.epoch == fence.epoch)
+            #expect(claimed?.leaseExpiry != nil)
+            #expect(try await store.record(for: "order-2")?.state == .completed)
+        }
+    }
+
+    @Test func claimsOfARolledBackTransactionLeaveNoRecord() async throws {
+        try await withStore { store, fence in
+            await #expect(throws: HandlerFailure.self) {
+                try await store.withTransaction(fence: fence) { transaction in
+                    _ = try transaction.claim([Fixtures.request("order-1")], leaseDuration: .seconds(30))
+                    throw HandlerFailure()
+                }
+            }
+            #expect(try await store.record(for: "order-1") == nil)
+            // Nothing of the first transaction's claim lingers in the next one.
+            try await store.withTransaction(fence: fence) { transaction in
+                #expect(
+                    try transaction.claim([Fixtures.request("order-1")], leaseDuration: .seconds(30)) == [.acquired]
+                )
+                try transaction.finish([Fixtures.completed("order-1")])
+            }
+            #expect(try await store.record(for: "order-1")?.state == .completed)
+        }
+    }
+
     @Test func throwingBodyRollsBackWritesAndOutcome() async throws {
         try await withStore { store, fence in
             await #expect(throws: HandlerFailure.self) {
