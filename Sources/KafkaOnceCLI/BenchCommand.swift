@@ -27,6 +27,12 @@ struct BenchCommand: Command {
                 "NAME=VALUE",
                 help: "a librdkafka consumer property for every mode, such as queued.min.messages=1000000"
             ),
+            .value(
+                "fetch-wakeup",
+                "MS",
+                default: "50",
+                help: "every consumer's fetchWakeupInterval in milliseconds; 0 turns the wake-up off"
+            ),
             .value("svg", "PATH", help: "also write a bar chart of the ratios to this file"),
             .json,
         ]
@@ -45,10 +51,11 @@ struct BenchCommand: Command {
         own with a fresh consumer group, is timed from its start until every message was consumed \
         (raw) or processed and recorded (runtime), and must consume every message. A child that \
         runs longer than 10 minutes is killed. The PostgreSQL rows the run wrote are deleted after it. \
-        Every mode uses librdkafka's defaults but for the --property values, which apply to all.
+        Every mode uses librdkafka's defaults but for the --property values, and the Kafka layer's \
+        fetch wake-up (--fetch-wakeup), which apply to all.
 
-        JSON keys: messages, partitions, payload_bytes, rows (mode, consumed, seconds, \
-        messages_per_second, ratio_to_raw, peak_rss_mb, cpu_seconds).
+        JSON keys: messages, partitions, payload_bytes, fetch_wakeup_ms, consumer_properties, rows \
+        (mode, consumed, seconds, messages_per_second, ratio_to_raw, peak_rss_mb, cpu_seconds).
         """
     }
 

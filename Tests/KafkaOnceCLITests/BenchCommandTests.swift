@@ -31,6 +31,7 @@ import Testing
         #expect(object["messages"] as? Int == 20000)
         #expect(object["partitions"] as? Int == 4)
         #expect(object["payload_bytes"] as? Int == 100)
+        #expect(object["fetch_wakeup_ms"] as? Int == 50)
         #expect(rows.map { $0["mode"] as? String } == ["raw", "memory", "sqlite"])
         for row in rows {
             let mode = row["mode"] as? String ?? "?"
@@ -56,10 +57,13 @@ import Testing
             "1",
             "--modes",
             "raw,none",
+            "--fetch-wakeup",
+            "0",
             timeout: .seconds(120)
         )
 
         #expect(result.exitCode == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("no fetch wake-up"))
         #expect(result.standardOutput.contains("ratio to raw"))
         #expect(result.standardOutput.contains("\nraw "))
         #expect(result.standardOutput.contains("\nnone "))
@@ -69,6 +73,7 @@ import Testing
         (["--modes", "bogus"], "bogus"),
         (["--messages", "0"], "--messages"),
         (["--repetitions", "0"], "--repetitions"),
+        (["--fetch-wakeup", "-1"], "--fetch-wakeup"),
         (["--modes", "raw,postgres"], "--postgres"),
         (["--messages", "2000000", "--partitions", "4"], "about 5 MB"),
     ])

@@ -59,6 +59,15 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var assignor: KafkaPartitionAssignor = .cooperativeSticky
     /// Raw librdkafka properties, applied after the typed ones.
     public var properties: [String: String] = [:]
+    /// How often, at most, a poll that emptied librdkafka's local queue wakes the fetcher with a
+    /// watermark query to a partition leader. Default: 50 ms; `nil` never does.
+    ///
+    /// librdkafka 2.0.2 stops fetching while its local queue holds `queued.min.messages` records and
+    /// looks again up to a second later (confluentinc/librdkafka#2879), so a consumer faster than
+    /// that second would otherwise wait for it. The wake-up costs at most one small request per
+    /// interval while the consumer works through a backlog, and none while it is idle. With
+    /// librdkafka 2.1 or later, set `fetch.queue.backoff.ms` in ``properties`` instead.
+    public var fetchWakeupInterval: Duration? = .milliseconds(50)
 
     /// Creates a configuration with the two settings every consumer needs.
     public init(bootstrapServers: String, groupID: String) {

@@ -20,6 +20,7 @@ public final class KafkaConsumer: Sendable {
     public let configuration: KafkaConsumerConfiguration
     let client: RDKafkaClient
     private let worker: BlockingWorker
+    private let fetchWakeup: FetchWakeup?
     private let context: ConsumerContext
     private let isClosed = Mutex(false)
 
@@ -52,6 +53,7 @@ public final class KafkaConsumer: Sendable {
             what: "consumer"
         )
         self.worker = BlockingWorker(name: "kafka-once.consumer.\(configuration.groupID)")
+        self.fetchWakeup = configuration.fetchWakeupInterval.map { FetchWakeup(interval: $0) }
         rd_kafka_poll_set_consumer(client.handle)
         context.consumer = self
     }
@@ -131,7 +133,10 @@ public final class KafkaConsumer: Sendable {
         var wait = Int32(clamping: timeout.milliseconds)
 
         while messages.count < maxMessages {
-            guard let raw = rd_kafka_consumer_poll(client.handle, wait) else { break }
+            guard let raw = rd_kafka_consumer_poll(client.handle, wait) else {
+                if !messages.isEmpty { fetchWakeup?.queueEmptied(client) { [weak self] in self?.isOpen ?? false } }
+                break
+            }
             wait = 0
             defer { rd_kafka_message_destroy(raw) }
 
@@ -289,6 +294,7 @@ public final class KafkaConsumer: Sendable {
         guard !wasClosed else { return }
 
         defer { worker.stop() }
+        fetchWakeup?.stop()
         try await worker.run { [client] in
             let err = rd_kafka_consumer_close(client.handle)
             guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
@@ -303,8 +309,11 @@ public final class KafkaConsumer: Sendable {
     public func abandon() {
         isClosed.withLock { $0 = true }
         client.destroysWithoutClosing.store(true, ordering: .releasing)
+        fetchWakeup?.stop()
         worker.stop()
     }
+
+    private var isOpen: Bool { !isClosed.withLock { $0 } }
 
     /// Runs a blocking librdkafka call on the consumer's thread.
     func runBlocking<Value: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> Value) async throws -> Value

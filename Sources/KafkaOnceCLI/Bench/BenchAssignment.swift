@@ -21,6 +21,8 @@ struct BenchAssignment: Codable, Sendable {
     var postgresURL: String?
     /// librdkafka consumer properties on top of the defaults, the same for every mode.
     var consumerProperties: [String: String]
+    /// The consumers' fetch wake-up interval in milliseconds; 0 for none.
+    var fetchWakeupMilliseconds: Int
     /// How long the worker waits without progress before it reports what it consumed.
     var stallSeconds: Int
 
@@ -42,6 +44,11 @@ struct BenchAssignment: Codable, Sendable {
     /// The assignment as the value of ``environmentVariable``.
     func environmentValue() throws -> String {
         String(decoding: try JSONEncoder().encode(self), as: UTF8.self)
+    }
+
+    /// The fetch wake-up interval the consumers are configured with.
+    var fetchWakeupInterval: Duration? {
+        fetchWakeupMilliseconds > 0 ? .milliseconds(fetchWakeupMilliseconds) : nil
     }
 
     /// The benchmark topic's partitions.

@@ -20,6 +20,9 @@ struct BenchPlan: Sendable {
     var chartPath: String?
     /// librdkafka consumer properties every mode's consumer gets.
     var consumerProperties: [String: String]
+    /// Every consumer's ``/KafkaOnce/KafkaConsumerConfiguration/fetchWakeupInterval``, in
+    /// milliseconds; 0 for none.
+    var fetchWakeupMilliseconds: Int
 
     /// The plan of an invocation's options.
     ///
@@ -34,6 +37,7 @@ struct BenchPlan: Sendable {
         postgresURL = arguments.string("postgres")
         chartPath = arguments.string("svg")
         consumerProperties = try arguments.consumerProperties()
+        fetchWakeupMilliseconds = try arguments.value("fetch-wakeup", default: 50, atLeast: 0)
 
         let listed = try arguments.list("modes", as: BenchMode.self)
         let requested = listed.isEmpty ? BenchMode.defaults(withPostgres: postgresURL != nil) : listed

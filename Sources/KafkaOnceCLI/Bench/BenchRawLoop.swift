@@ -20,6 +20,7 @@ enum BenchRawLoop {
             groupID: assignment.groupID
         )
         configuration.properties = assignment.consumerProperties
+        configuration.fetchWakeupInterval = assignment.fetchWakeupInterval
         let consumer = try KafkaConsumer(configuration: configuration)
         _ = try await consumer.metadata(timeout: .seconds(10))
         try await consumer.assign(

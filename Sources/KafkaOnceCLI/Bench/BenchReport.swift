@@ -55,6 +55,7 @@ struct BenchReport: Sendable {
             "messages": .integer(plan.messages),
             "partitions": .integer(plan.partitions),
             "payload_bytes": .integer(plan.payloadBytes),
+            "fetch_wakeup_ms": .integer(plan.fetchWakeupMilliseconds),
             "consumer_properties": .object(
                 plan.consumerProperties.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .string($0.value)) }
             ),
@@ -93,7 +94,9 @@ struct BenchReport: Sendable {
         }
         let header =
             "\(Self.grouped(plan.messages)) messages of \(plan.payloadBytes) bytes over \(plan.partitions) "
-            + "partition(s), median of \(plan.repetitions) repetition(s)"
+            + "partition(s), median of \(plan.repetitions) repetition(s), "
+            + (plan.fetchWakeupMilliseconds > 0
+                ? "fetch wake-up every \(plan.fetchWakeupMilliseconds) ms at most" : "no fetch wake-up")
             + (plan.consumerProperties.isEmpty
                 ? ""
                 : "; every consumer with "

@@ -42,6 +42,7 @@ struct BenchRunner {
             groupID: "\(topic.name)-\(mode.rawValue)-\(UUID().uuidString.prefix(8).lowercased())",
             postgresURL: mode == .postgres ? plan.postgresURL : nil,
             consumerProperties: plan.consumerProperties,
+            fetchWakeupMilliseconds: plan.fetchWakeupMilliseconds,
             stallSeconds: Self.stallSeconds
         )
     }

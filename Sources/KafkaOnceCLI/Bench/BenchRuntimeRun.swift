@@ -53,6 +53,7 @@ enum BenchRuntimeRun {
         configuration.partitions = assignment.topicPartitions
         configuration.handlesSignals = false
         configuration.consumer.properties = assignment.consumerProperties
+        configuration.consumer.fetchWakeupInterval = assignment.fetchWakeupInterval
 
         switch store {
         case .discarding(let store):
