@@ -150,7 +150,11 @@ final class ConsumerSession: Sendable {
 
     /// How long the poll loop waits for full buffers to drain before it polls anyway, pausing the
     /// partitions that hold too many messages: the member must poll to serve rebalances.
-    private static let roomWait: Duration = .milliseconds(100)
+    ///
+    /// Long enough that a slow store (a few tens of thousands of messages a second) works half the
+    /// buffers down within it, so pausing stays for handlers that stall: each pause makes
+    /// librdkafka drop the partition's prefetched records and fetch them again on resume.
+    private static let roomWait: Duration = .milliseconds(500)
 
     /// Pauses partitions with a message waiting to be retried, and, when `pausingFullPartitions`,
     /// those with too many buffered messages; resumes them once they drained to half. Polling goes

@@ -44,9 +44,9 @@ public struct EffectivelyOnceConfiguration: Sendable {
     /// librdkafka's own prefetch (`queued.min.messages`, `queued.max.messages.kbytes`) comes on top.
     public var maxBufferedMessages = 10_000
     /// The most messages waiting in one partition while the consumer as a whole is held back by
-    /// ``maxBufferedMessages`` for longer than a poll interval (a slow handler): past it the
-    /// partition is paused until it drains to half, so the other partitions keep being read.
-    /// Default: 1000.
+    /// ``maxBufferedMessages`` for longer than half a second (a handler or store slower than that
+    /// to work half the buffers down): past it the partition is paused until it drains to half, so
+    /// the other partitions keep being read. Default: 1000.
     public var maxBufferedPerPartition = 1000
     /// How often processed offsets are committed asynchronously.
     public var commitInterval: Duration = .seconds(1)

@@ -22,6 +22,15 @@ enum BenchRuntimeRun {
             consumer.metrics.snapshot().processed
         }
         let processorSeconds = BenchResourceUsage.processorSeconds() - startedProcessorSeconds
+        if progress.ending == .stalled {
+            // Where the messages stopped: never delivered by librdkafka, or delivered and not done.
+            let metrics = consumer.metrics.snapshot()
+            Console.log(
+                "bench: \(assignment.mode.rawValue) stalled: \(metrics.deliveries) delivered, "
+                    + "\(metrics.processed) processed, \(metrics.inFlight) in flight, "
+                    + "\(metrics.storeRetries) store retries, \(metrics.commits) commits"
+            )
+        }
         consumer.shutdown()
         let outcome = await running.result
         let peakResidentBytes = BenchResourceUsage.peakResidentBytes()
