@@ -51,8 +51,8 @@ struct BenchCommand: Command {
         own with a fresh consumer group, is timed from its start until every message was consumed \
         (raw) or processed and recorded (runtime), and must consume every message. A child that \
         runs longer than 10 minutes is killed. The PostgreSQL rows the run wrote are deleted after it. \
-        Every mode uses librdkafka's defaults but for the --property values, and the Kafka layer's \
-        fetch wake-up (--fetch-wakeup), which apply to all.
+        raw uses librdkafka's defaults, the runtime modes the runtime's (queued.min.messages=30000); \
+        --property values and the Kafka layer's fetch wake-up (--fetch-wakeup) apply to all.
 
         JSON keys: messages, partitions, payload_bytes, fetch_wakeup_ms, consumer_properties, rows \
         (mode, consumed, seconds, messages_per_second, ratio_to_raw, peak_rss_mb, cpu_seconds).

@@ -61,7 +61,7 @@ enum BenchRuntimeRun {
         )
         configuration.partitions = assignment.topicPartitions
         configuration.handlesSignals = false
-        configuration.consumer.properties = assignment.consumerProperties
+        configuration.consumer.properties.merge(assignment.consumerProperties) { _, given in given }
         configuration.consumer.fetchWakeupInterval = assignment.fetchWakeupInterval
 
         switch store {

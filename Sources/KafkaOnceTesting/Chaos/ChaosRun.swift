@@ -140,7 +140,8 @@ public final class ChaosRun: Sendable {
             }
         }
         configuration.consumer.sessionTimeout = .seconds(6)
-        configuration.consumer.properties = ["heartbeat.interval.ms": "500"].merging(scenario.consumerProperties) { $1 }
+        configuration.consumer.properties["heartbeat.interval.ms"] = "500"
+        configuration.consumer.properties.merge(scenario.consumerProperties) { $1 }
         configuration.handlesSignals = false
         configuration.commitInterval = .milliseconds(200)
         configuration.failurePolicy = .deadLetter(topic: deadLetterTopic)
