@@ -31,6 +31,32 @@ import Testing
         try await consumer.close()
     }
 
+    @Test func aCooperativeStickyMemberClosedDuringItsFirstJoinWaitsForTheAssignmentInsteadOfAborting()
+        async throws
+    {
+        // librdkafka 2.0 aborts when such a member is destroyed between the group's JoinGroup and
+        // SyncGroup answers; the embedded broker holds the first join back about three seconds.
+        let topic = try TestCluster.uniqueTopic("first-join")
+        var configuration = KafkaConsumerConfiguration(
+            bootstrapServers: servers,
+            groupID: "first-join-\(UUID().uuidString.prefix(6))"
+        )
+        configuration.assignor = .cooperativeSticky
+        let assignments = Mutex(0)
+        let consumer = try KafkaConsumer(
+            configuration: configuration,
+            events: KafkaConsumerEvents(rebalance: { rebalance, _ in
+                if rebalance.kind == .assigned { assignments.withLock { $0 += 1 } }
+            })
+        )
+        try consumer.subscribe(topics: [topic])
+        _ = try await consumer.poll(maxMessages: 1, timeout: .milliseconds(200))
+        #expect(assignments.withLock { $0 } == 0, "the join was already over; the test proves nothing")
+
+        try await consumer.close()
+        #expect(assignments.withLock { $0 } == 1)
+    }
+
     @Test func aNewMemberStartsExactlyAfterTheCommittedOffsets() async throws {
         let topic = try TestCluster.uniqueTopic("commit")
         try await TestCluster.produce(ids: (0..<10).map { "m\($0)" }, to: topic)

@@ -1,4 +1,5 @@
 import CRDKafka
+import Synchronization
 
 /// What the consumer's C callbacks reach through librdkafka's opaque pointer.
 ///
@@ -8,6 +9,8 @@ final class ConsumerContext: @unchecked Sendable {
     let events: KafkaConsumerEvents
     let logger: KafkaOnceLogger
     weak var consumer: KafkaConsumer?
+    /// Whether the group has answered this member with an assignment (or a revocation) yet.
+    let hasBeenAssigned = Atomic(false)
 
     init(events: KafkaConsumerEvents, logger: KafkaOnceLogger) {
         self.events = events
@@ -28,6 +31,7 @@ final class ConsumerContext: @unchecked Sendable {
     ) {
         let isCooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
         let partitions = [KafkaTopicPartition](rdKafkaList: list)
+        hasBeenAssigned.store(true, ordering: .releasing)
 
         switch err {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:

@@ -23,6 +23,7 @@ public final class KafkaConsumer: Sendable {
     private let fetchWakeup: FetchWakeup?
     private let context: ConsumerContext
     private let isClosed = Mutex(false)
+    private let isSubscribed = Atomic(false)
 
     /// Creates a consumer.
     ///
@@ -73,6 +74,7 @@ public final class KafkaConsumer: Sendable {
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
             throw KafkaError.rdKafka(err, "cannot subscribe to \(topics)")
         }
+        isSubscribed.store(true, ordering: .releasing)
     }
 
     /// Reads exactly these partitions, without group membership; offsets may be real or
@@ -286,6 +288,12 @@ public final class KafkaConsumer: Sendable {
 
     /// Leaves the group so its partitions move to other members at once, then stops the
     /// consumer's thread. The rebalance hook runs one last time with the revoked partitions.
+    ///
+    /// With librdkafka before 2.3.0, a cooperative-sticky consumer closed before its first
+    /// assignment arrived first waits for that assignment, up to its session timeout (at least
+    /// 10 s), because destroying it in between aborts the process (confluentinc/librdkafka#4312).
+    /// Should the assignment not come in time, its handle is left allocated until the process
+    /// exits instead, with a warning.
     public func close() async throws {
         let wasClosed = isClosed.withLock { closed in
             defer { closed = true }
@@ -295,11 +303,31 @@ public final class KafkaConsumer: Sendable {
 
         defer { worker.stop() }
         fetchWakeup?.stop()
-        try await worker.run { [client] in
+        try await worker.run { [self, client] in
+            waitForFirstAssignmentIfNeeded()
             let err = rd_kafka_consumer_close(client.handle)
             guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
                 throw KafkaError.rdKafka(err, "leaving the group did not finish cleanly")
             }
+        }
+    }
+
+    /// Runs on the consumer's thread, before leaving the group (``FirstAssignmentGuard``).
+    private func waitForFirstAssignmentIfNeeded() {
+        let isAssigned = { [context] in context.hasBeenAssigned.load(ordering: .acquiring) }
+        let subscribed = isSubscribed.load(ordering: .acquiring)
+        guard FirstAssignmentGuard.isNeeded(configuration, subscribed: subscribed, assigned: isAssigned()) else {
+            return
+        }
+        let bound = max(configuration.sessionTimeout, .seconds(10))
+        if !FirstAssignmentGuard.waitForFirstAssignment(client.handle, until: .now + bound, isAssigned: isAssigned) {
+            client.isNeverDestroyed.store(true, ordering: .releasing)
+            context.logger.log(
+                .warning,
+                "closed before the group's first assignment: the librdkafka handle is kept until the process exits, "
+                    + "because destroying it now would abort (confluentinc/librdkafka#4312; fixed in librdkafka 2.3.0)",
+                metadata: ["kafka.group.id": configuration.groupID]
+            )
         }
     }
 

@@ -11,6 +11,9 @@ final class RDKafkaClient: @unchecked Sendable {
     private let context: AnyObject?
     /// Set to destroy the handle as a crash would leave it: without leaving the group or committing.
     let destroysWithoutClosing = Atomic(false)
+    /// Set to keep the handle allocated until the process exits, never destroying it
+    /// (``FirstAssignmentGuard``).
+    let isNeverDestroyed = Atomic(false)
 
     /// Creates a client of `type` from a configuration it takes ownership of.
     init(type: rd_kafka_type_t, configuration: OpaquePointer, context: AnyObject?, what: String) throws {
@@ -28,7 +31,9 @@ final class RDKafkaClient: @unchecked Sendable {
     }
 
     deinit {
-        if destroysWithoutClosing.load(ordering: .acquiring) {
+        if isNeverDestroyed.load(ordering: .acquiring) {
+            return
+        } else if destroysWithoutClosing.load(ordering: .acquiring) {
             rd_kafka_destroy_flags(handle, Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE))
         } else {
             rd_kafka_destroy(handle)
