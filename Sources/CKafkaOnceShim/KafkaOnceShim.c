@@ -1,3 +1,9 @@
+#if defined(__linux__)
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <string.h>
+#endif
+
 #include "KafkaOnceShim.h"
 
 rd_kafka_resp_err_t kafka_once_produce(rd_kafka_t *rk,
@@ -49,4 +55,16 @@ rd_kafka_resp_err_t kafka_once_mock_push_error_rtts(rd_kafka_mock_cluster_t *clu
         }
     }
     return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+void kafka_once_name_current_thread(const char *name) {
+#if defined(__linux__)
+    // Linux refuses names of more than 15 bytes (ERANGE) rather than cutting them.
+    char truncated[16];
+    strncpy(truncated, name, sizeof truncated - 1);
+    truncated[sizeof truncated - 1] = '\0';
+    pthread_setname_np(pthread_self(), truncated);
+#else
+    (void)name;
+#endif
 }

@@ -30,4 +30,8 @@ rd_kafka_resp_err_t kafka_once_mock_push_error_rtts(rd_kafka_mock_cluster_t *clu
                                                     const rd_kafka_resp_err_t *errors,
                                                     const int *rtts_ms);
 
+/// Names the calling thread for the system (`top -H`, `perf`, debuggers), with the first 15 bytes
+/// of `name`; does nothing where the system has no such call.
+void kafka_once_name_current_thread(const char *name);
+
 #endif

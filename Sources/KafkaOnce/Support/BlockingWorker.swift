@@ -1,3 +1,4 @@
+import CKafkaOnceShim
 import Foundation
 
 /// A dedicated thread that runs blocking calls on behalf of async code.
@@ -15,9 +16,7 @@ public final class BlockingWorker: Sendable {
     /// - Parameter name: The thread's name, shown in debuggers and crash reports.
     public init(name: String) {
         let queue = self.queue
-        let thread = Thread { queue.serve() }
-        thread.name = name
-        thread.start()
+        startThread(named: name) { queue.serve() }
     }
 
     deinit {
@@ -102,9 +101,7 @@ func onDedicatedThread<Value: Sendable>(
     _ body: @escaping @Sendable () throws -> Value
 ) async throws -> Value {
     try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread { continuation.resume(with: Result { try body() }) }
-        thread.name = name
-        thread.start()
+        startThread(named: name) { continuation.resume(with: Result { try body() }) }
     }
 }
 
@@ -114,8 +111,19 @@ func onDedicatedThread<Value: Sendable>(
     _ body: @escaping @Sendable () -> Value
 ) async -> Value {
     await withCheckedContinuation { continuation in
-        let thread = Thread { continuation.resume(returning: body()) }
-        thread.name = name
-        thread.start()
+        startThread(named: name) { continuation.resume(returning: body()) }
     }
+}
+
+/// Starts a thread that runs `body` under `name`, as debuggers, `top -H` and `perf` show it.
+///
+/// Foundation's `Thread.name` does not reach the system on Linux, so the thread names itself
+/// there too, with the first 15 bytes of `name` (the system's limit), such as `kafka-once.poll`.
+package func startThread(named name: String, _ body: @escaping @Sendable () -> Void) {
+    let thread = Thread {
+        kafka_once_name_current_thread(name)
+        body()
+    }
+    thread.name = name
+    thread.start()
 }

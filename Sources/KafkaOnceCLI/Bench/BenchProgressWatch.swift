@@ -1,4 +1,5 @@
 import Foundation
+import KafkaOnce
 import Synchronization
 
 /// Watches a counter from a thread of its own until it reaches a target, stops moving, or the
@@ -37,11 +38,9 @@ final class BenchProgressWatch: Sendable {
         reading count: @escaping @Sendable () -> Int
     ) async -> Result {
         await withCheckedContinuation { continuation in
-            let thread = Thread { [self] in
+            startThread(named: "kafka-once.bench.watch") { [self] in
                 continuation.resume(returning: watch(target: target, stallTimeout: stallTimeout, count: count))
             }
-            thread.name = "kafka-once.bench.watch"
-            thread.start()
         }
     }
 

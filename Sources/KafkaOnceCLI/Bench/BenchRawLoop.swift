@@ -71,9 +71,7 @@ enum BenchRawLoop {
         _ body: @escaping @Sendable () throws -> Value
     ) async throws -> Value {
         try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread { continuation.resume(with: Result { try body() }) }
-            thread.name = "kafka-once.bench.raw"
-            thread.start()
+            startThread(named: "kafka-once.bench.raw") { continuation.resume(with: Result { try body() }) }
         }
     }
 }
