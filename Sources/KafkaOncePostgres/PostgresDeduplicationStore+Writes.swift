@@ -1,6 +1,6 @@
 import KafkaOnce
 
-// MARK: - Claims and finishes
+// MARK: - Claims, finishes and releases
 
 extension PostgresDeduplicationStore {
     /// Claims one partition's batch of keys in one transaction of two round trips.
@@ -30,6 +30,18 @@ extension PostgresDeduplicationStore {
     public func finish(_ outcomes: [RecordedOutcome], fence: PartitionFence) async throws {
         let finish = try PostgresFinish(outcomes, fence: fence)
         _ = try await submit(.finish(finish))
+    }
+
+    /// Deletes the keys' records that are in progress under exactly `fence`, in one statement;
+    /// see ``/KafkaOnce/DeduplicationStore/release(_:fence:)``.
+    ///
+    /// The release shares the next group commit with claims and finishes of other partitions, and
+    /// checks the fence as a finish does: under the partition row locked `FOR SHARE`.
+    ///
+    /// - Throws: ``/KafkaOnce/DeduplicationStoreError/Code/fenced`` when `fence` is stale; nothing is released.
+    public func release(_ keys: [String], fence: PartitionFence) async throws {
+        let release = try PostgresRelease(keys, fence: fence)
+        _ = try await submit(.release(release))
     }
 
     /// Queues `write` for the next group commit and waits for it.

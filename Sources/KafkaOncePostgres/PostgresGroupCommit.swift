@@ -1,15 +1,17 @@
 import CLibPQ
 import KafkaOnce
 
-/// A claim or a finish for one partition, as the group commit runs it.
+/// A claim, a finish or a release for one partition, as the group commit runs it.
 enum PostgresWrite: Sendable {
     case claim(PostgresClaim)
     case finish(PostgresFinish)
+    case release(PostgresRelease)
 
     var fence: PartitionFence {
         switch self {
         case .claim(let claim): claim.fence
         case .finish(let finish): finish.fence
+        case .release(let release): release.fence
         }
     }
 
@@ -18,6 +20,7 @@ enum PostgresWrite: Sendable {
         switch self {
         case .claim(let claim): claim.requests.count
         case .finish(let finish): finish.outcomes.count
+        case .release(let release): release.keys.count
         }
     }
 
@@ -25,15 +28,16 @@ enum PostgresWrite: Sendable {
         switch self {
         case .claim(let claim): claim.action
         case .finish(let finish): finish.action
+        case .release(let release): release.action
         }
     }
 }
 
-/// Runs the claims and finishes of several partitions in one transaction with one commit.
+/// Runs the claims, finishes and releases of several partitions in one transaction with one commit.
 ///
 /// 1. One round trip: `BEGIN`, the partition rows of every fence locked `FOR SHARE`, then each
-///    claim's insert-and-lock statement and each finish's upsert, all pipelined; for a group of
-///    finishes only, `COMMIT` too, and that is all.
+///    claim's insert-and-lock statement, each finish's upsert and each release's delete, all
+///    pipelined; for a group without claims, `COMMIT` too, and that is all.
 /// 2. Claims decide in Swift from the records they locked (a key inserted concurrently costs one
 ///    more round trip for that claim).
 /// 3. One round trip: the claims' takeovers, then `COMMIT`.
@@ -44,7 +48,8 @@ enum PostgresGroupCommit {
     /// How many times a claim looks again for keys that other transactions inserted meanwhile.
     static let claimPasses = 4
 
-    /// Runs `writes` and returns, for each, the claim outcomes (empty for a finish) or its error.
+    /// Runs `writes` and returns, for each, the claim outcomes (empty for a finish or a release)
+    /// or its error.
     ///
     /// - Throws: ``PostgresFailure`` when the transaction failed as a whole; it was rolled back.
     static func run(
@@ -79,10 +84,12 @@ enum PostgresGroupCommit {
                 hasClaims = true
             case .finish(let finish):
                 statements.append(finish.statement())
+            case .release(let release):
+                statements.append(release.statement())
             }
         }
-        // Finishes decide nothing from what they read (a stale fence makes them write nothing),
-        // so a group of finishes commits in the same round trip.
+        // Finishes and releases decide nothing from what they read (a stale fence makes them write
+        // nothing), so a group without claims commits in the same round trip.
         if !hasClaims { statements.append(PostgresStatement("COMMIT")) }
         let results = try connection.pipeline(statements)
         let fences = try PostgresFenceCheck(results[1])

@@ -1,10 +1,10 @@
 import KafkaOnce
 import Synchronization
 
-/// A claim or finish submitted by a partition's task, and the continuation that task waits on.
+/// A claim, finish or release submitted by a partition's task, and the continuation that task waits on.
 struct PostgresPendingWrite: Sendable {
     let write: PostgresWrite
-    /// Resumed with the claim outcomes, or with no outcomes for a finish.
+    /// Resumed with the claim outcomes, or with no outcomes for a finish or a release.
     let continuation: CheckedContinuation<[ClaimOutcome], any Error>
 }
 

@@ -91,6 +91,26 @@ extension SQLiteConnection {
         return outcomes
     }
 
+    /// Deletes the keys' records that are in progress under exactly `fence`, already checked in
+    /// the caller's transaction; other records stay.
+    func release(_ keys: [String], fence: PartitionFence) throws {
+        let delete = try prepared(
+            """
+            DELETE FROM kafka_once_records
+            WHERE key = ? AND state = 'in_progress' AND owner = ? AND epoch = ? AND topic = ? AND "partition" = ?
+            """
+        )
+        for key in keys {
+            try delete.run { row in
+                row.add(key)
+                row.add(fence.owner)
+                row.add(fence.epoch)
+                row.add(fence.partition.topic)
+                row.add(Int64(fence.partition.partition))
+            }
+        }
+    }
+
     /// Claims keys in order under a fence already checked in the caller's write transaction,
     /// writing nothing for a key that has no record: the caller writes its row later, with the
     /// message's outcome or, when the transaction is to commit without one, as an in-progress claim

@@ -2,7 +2,8 @@ import KafkaOnce
 
 /// One call waiting for the next group commit: a
 /// ``SQLiteDeduplicationStore/claim(_:fence:leaseDuration:)``, a
-/// ``SQLiteDeduplicationStore/finish(_:fence:)`` or a
+/// ``SQLiteDeduplicationStore/finish(_:fence:)``, a
+/// ``SQLiteDeduplicationStore/release(_:fence:)`` or a
 /// ``SQLiteDeduplicationStore/withTransaction(fence:_:)``.
 struct SQLiteGroupedCall: Sendable {
     /// Checked inside the group's transaction before the call writes anything.

@@ -37,6 +37,19 @@ extension SQLiteDeduplicationStore {
         }
     }
 
+    /// Deletes the keys' records that are in progress under exactly `fence`, after checking
+    /// `fence` in the same transaction; see ``/KafkaOnce/DeduplicationStore/release(_:fence:)``.
+    ///
+    /// The call shares the next group commit with claims and finishes of other partitions.
+    ///
+    /// - Throws: ``/KafkaOnce/DeduplicationStoreError/Code/fenced`` when `fence` is stale; nothing is released.
+    public func release(_ keys: [String], fence: PartitionFence) async throws {
+        try await commitGrouped(fence: fence, action: "releasing \(keys.count) claims for \(fence.partition)") {
+            connection in
+            try connection.release(keys, fence: fence)
+        }
+    }
+
     /// The record of `key`, if there is one.
     public func record(for key: String) async throws -> DeduplicationRecord? {
         try await perform("reading the record of '\(key)'") { connection in

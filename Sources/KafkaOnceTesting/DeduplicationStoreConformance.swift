@@ -55,6 +55,12 @@ public enum DeduplicationStoreConformance {
         /// Finish records completed outcomes with their result (none and empty are different),
         /// failed ones with their reason, attempts and the fence, with or without a prior claim.
         case finishRecordsOutcomes
+        /// Release deletes the keys in progress under exactly its fence, so a later epoch acquires
+        /// them as new (``/KafkaOnce/ClaimOutcome/acquired``, not abandoned); it leaves finished
+        /// keys, claims of another partition, owner or epoch, and keys without a record, and
+        /// refuses a stale fence with ``/KafkaOnce/DeduplicationStoreError/Code/fenced``. A store
+        /// that relies on the protocol's default, which releases nothing, fails this check.
+        case releaseGivesUpOnlyItsOwnClaims
         /// Forget deletes one record, tells whether there was one, and leaves the others.
         case forgetDeletesOneRecord
         /// Purge with batches of 10 deletes all 25 finished records older than the cutoff, and
@@ -85,6 +91,7 @@ public enum DeduplicationStoreConformance {
             case .claimTakesOverExpiredLeases: "claim takes over a key whose lease expired"
             case .staleFencesAreRefused: "claim and finish refuse a stale fence"
             case .finishRecordsOutcomes: "finish records completed and failed outcomes"
+            case .releaseGivesUpOnlyItsOwnClaims: "release deletes only the claims its own fence holds"
             case .forgetDeletesOneRecord: "forget deletes one key's record"
             case .purgeDeletesOldFinishedRecordsInBatches: "purge deletes old finished records in batches"
             case .statisticsCountRecordsByState: "statistics count records by state"
@@ -170,6 +177,7 @@ private struct Fixture {
         case .claimTakesOverExpiredLeases: try await claimTakesOverExpiredLeases()
         case .staleFencesAreRefused: try await staleFencesAreRefused()
         case .finishRecordsOutcomes: try await finishRecordsOutcomes()
+        case .releaseGivesUpOnlyItsOwnClaims: try await releaseGivesUpOnlyItsOwnClaims()
         case .forgetDeletesOneRecord: try await forgetDeletesOneRecord()
         case .purgeDeletesOldFinishedRecordsInBatches: try await purgeDeletesOldFinishedRecordsInBatches()
         case .statisticsCountRecordsByState: try await statisticsCountRecordsByState()
@@ -369,6 +377,48 @@ private struct Fixture {
         )
         let d = try await store.record(for: key("d"))
         try expect(d?.result == [], "an empty result was recorded as \(String(describing: d?.result))")
+    }
+
+    private func releaseGivesUpOnlyItsOwnClaims() async throws {
+        let old = try await acquire(0)
+        let other = try await acquire(1, owner: "owner-b")
+        _ = try await claim([request("a"), request("b"), request("c")], fence: old)
+        try await store.finish([completed("b")], fence: old)
+        _ = try await claim([request("d", partition: 1)], fence: other)
+
+        try await store.release(["a", "b", "d", "never-claimed"].map(key), fence: old)
+        let a = try await store.record(for: key("a"))
+        try expect(a == nil, "a released claim left the record \(String(describing: a))")
+        let b = try await store.record(for: key("b"))
+        try expect(b?.state == .completed, "release changed a completed record to \(String(describing: b))")
+        let d = try await store.record(for: key("d"))
+        try expect(
+            d?.state == .inProgress && d?.owner == other.owner && d?.epoch == other.epoch,
+            "release changed another partition's claim to \(String(describing: d))"
+        )
+        let statistics = try await store.statistics()
+        try expect(
+            statistics.inProgress == 2 && statistics.completed == 1 && statistics.failed == 0,
+            "after the release the store holds \(statistics)"
+        )
+
+        // A new epoch of the partition: the old fence is stale, and its claim of c is not the new one's.
+        let new = try await acquire(0, owner: "owner-b")
+        try await expectFenced("a release under an older epoch") {
+            try await store.release([key("c")], fence: old)
+        }
+        try await store.release([key("c")], fence: new)
+        let c = try await store.record(for: key("c"))
+        try expect(
+            c?.state == .inProgress && c?.epoch == old.epoch && c?.owner == old.owner,
+            "a release refused, or under another epoch, changed the claim to \(String(describing: c))"
+        )
+
+        let outcomes = try await claim([request("a"), request("c")], fence: new)
+        guard outcomes.count == 2, outcomes[0] == .acquired, case .abandoned(let previous) = outcomes[1] else {
+            throw failure("a new epoch claiming a released key and a kept one got \(outcomes)")
+        }
+        try expect(previous.epoch == old.epoch, "the kept claim was abandoned by \(previous)")
     }
 
     private func forgetDeletesOneRecord() async throws {

@@ -80,6 +80,11 @@ public final class StoreProbe: TransactionalDeduplicationStore {
         durableKeys.withLock { $0.formUnion(outcomes.map(\.key)) }
     }
 
+    public func release(_ keys: [String], fence: PartitionFence) async throws {
+        try check()
+        try await inner.release(keys, fence: fence)
+    }
+
     public func withTransaction<Value: Sendable>(
         fence: PartitionFence,
         _ body: @escaping @Sendable (any DeduplicationTransaction) throws -> Value

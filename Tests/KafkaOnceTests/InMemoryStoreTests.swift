@@ -27,6 +27,39 @@ import Testing
         #expect(kept == ["k2", "k3", "k4"])
     }
 
+    @Test func releasedClaimsFreeTheirSlotsWithoutCountingAsFinishedRecords() async throws {
+        let store = InMemoryDeduplicationStore(capacity: 2)
+        let partition = KafkaTopicPartition(topic: "t", partition: 0)
+        let epoch = try await store.acquire([partition], owner: "me")[partition]!
+        let fence = PartitionFence(partition: partition, owner: "me", epoch: epoch)
+        let claims = ["x", "y"].map { key in
+            ClaimRequest(
+                key: key,
+                fingerprint: MessageFingerprint(payload: Array(key.utf8)),
+                origin: KafkaTopicPartitionOffset(topic: "t", partition: 0, offset: 0)
+            )
+        }
+        _ = try await store.claim(claims, fence: fence, leaseDuration: .seconds(60))
+        try await store.release(["x", "y"], fence: fence)
+
+        let keys = (0..<4).map { "k\($0)" }
+        try await store.finish(
+            keys.map { key in
+                RecordedOutcome(
+                    key: key,
+                    fingerprint: MessageFingerprint(payload: Array(key.utf8)),
+                    origin: KafkaTopicPartitionOffset(topic: "t", partition: 0, offset: 1),
+                    kind: .completed(result: nil),
+                    attempts: 1
+                )
+            },
+            fence: fence
+        )
+        // Two places: releasing the two claims must not have made room for more.
+        #expect(try await store.finishedKeys(among: keys) == ["k2", "k3"])
+        #expect(try await store.statistics().inProgress == 0)
+    }
+
     @Test func recordsRemovedUnderCapacityDoNotDisturbTheEvictionOrder() async throws {
         // Below 4 096 records of capacity the store keeps one shard, so eviction order is global.
         let store = InMemoryDeduplicationStore(capacity: 1_500)

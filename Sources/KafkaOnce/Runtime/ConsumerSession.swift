@@ -318,8 +318,9 @@ final class ConsumerSession: Sendable {
     private func stop(_ consumer: KafkaConsumer) async {
         let (workers, isAborting) = state.withLock { (Array($0.workers.values), $0.isAborting) }
         if isAborting {
-            // In-flight messages finish (and are recorded), as with a crash right after recording.
-            workers.forEach { $0.revoke() }
+            // In-flight messages finish (and are recorded), as with a crash right after recording;
+            // the claims of the messages not started stay, as a crash leaves them.
+            workers.forEach { $0.abandon() }
             let drainTimeout = configuration.drainTimeout
             _ = await onDedicatedThread {
                 let deadline = ContinuousClock.now + drainTimeout

@@ -149,9 +149,11 @@ public enum AbandonedClaimPolicy: Sendable {
     case reprocess
     /// Record the key as completed without running the handler: at-most-once for this message.
     ///
-    /// - Warning: Keys are claimed a poll batch at a time, so a consumer that died also leaves
+    /// - Warning: Keys are claimed a poll batch at a time, so a consumer that crashed also leaves
     ///   claims for messages of its last batch whose handler never started. This policy skips
-    ///   those too. Use it only where losing such a message is acceptable.
+    ///   those too. Use it only where losing such a message is acceptable. A partition revoked,
+    ///   or a consumer stopping, in the middle of a batch releases those claims instead
+    ///   (``DeduplicationStore/release(_:fence:)``), unless the store refuses the release.
     case skip
     /// Ask: `true` runs the handler again, `false` records the key as completed.
     case decide(@Sendable (KafkaMessage, DeduplicationRecord) async -> Bool)
@@ -166,7 +168,8 @@ public enum OutcomeBatching: Sendable, Hashable {
     /// Outcomes of up to `maxMessages` consecutive messages of a partition are recorded together.
     ///
     /// - Important: After a crash, up to `maxMessages` messages per partition whose effects
-    ///   happened but were not yet recorded run again. Use it only when effects are idempotent
-    ///   downstream (keyed by ``MessageContext/idempotencyKey``).
+    ///   happened but were not yet recorded run again. A revocation or a stop records them before
+    ///   the partition is let go; only a failure of that last write leaves them. Use it only when
+    ///   effects are idempotent downstream (keyed by ``MessageContext/idempotencyKey``).
     case perBatch(maxMessages: Int)
 }

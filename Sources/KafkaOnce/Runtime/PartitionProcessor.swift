@@ -55,12 +55,59 @@ struct PartitionProcessor {
 
     // MARK: - Plain mode
 
+    /// Claims a run in one call, then handles its messages in order.
+    ///
+    /// When the run stops early (the partition is revoked, the consumer stops), the claims of the
+    /// messages not yet started are released, so the next owner does not take them for maybe applied.
     mutating func processPlain(_ run: [PreparedMessage], handler: MessageHandler) async throws {
         let outcomes = try await claim(run)
-        for (item, outcome) in zip(run, outcomes) {
-            guard !worker.revoked else { throw PartitionStop.revoked }
-            if context.testHooks.commitsBeforeRecording { publish(item.message.offset) }
-            try await handle(item, outcome, handler: handler)
+        // The first message not yet started: every message before it is handled or in hand.
+        var next = 0
+        do {
+            while next < run.count {
+                guard !worker.revoked else { throw PartitionStop.revoked }
+                let (item, outcome) = (run[next], outcomes[next])
+                next += 1
+                if context.testHooks.commitsBeforeRecording { publish(item.message.offset) }
+                try await handle(item, outcome, handler: handler)
+            }
+        } catch {
+            await releaseUnstarted(run[next...], outcomes[next...], after: error)
+            throw error
+        }
+    }
+
+    /// Releases the claims this run acquired for messages whose handler never started; best effort.
+    ///
+    /// Only keys claimed as new are released: an abandoned key taken over stays maybe applied, since
+    /// its previous owner may have run it. A key whose outcome waits unrecorded in ``pending`` (the
+    /// same key earlier in the batch, under ``OutcomeBatching/perBatch(maxMessages:)``) ran, so it
+    /// stays too. A failed release leaves the claims to the next owner's ``AbandonedClaimPolicy``.
+    func releaseUnstarted(
+        _ items: ArraySlice<PreparedMessage>,
+        _ outcomes: ArraySlice<ClaimOutcome>,
+        after error: any Error
+    ) async {
+        // A fenced store refuses the release, and an aborted consumer keeps its claims as a crash would.
+        if case PartitionStop.fenced = error { return }
+        guard !worker.isAbandoned else { return }
+        let handled = Set(pending.map(\.key))
+        let keys = zip(items, outcomes).compactMap { item, outcome -> String? in
+            guard case .acquired = outcome, !handled.contains(item.key) else { return nil }
+            return item.key
+        }
+        guard !keys.isEmpty else { return }
+
+        let details = ["kafka.partition": worker.partition.description, "kafka_once.keys": String(keys.count)]
+        do {
+            try await context.store.release(keys, fence: fence)
+            context.logger.log(.debug, "claims of messages not started released", metadata: details)
+        } catch {
+            context.logger.log(
+                .info,
+                "claims of messages not started kept: the next owner treats them as maybe applied",
+                metadata: details.merging(["kafka_once.error": "\(error)"]) { first, _ in first }
+            )
         }
     }
 

@@ -5,7 +5,8 @@ import Synchronization
 ///
 /// The poll loop hands it batches; it claims, handles and records them, and publishes the
 /// highest offset whose outcome is durable (``committableOffset``), which the poll loop commits.
-/// On revocation it finishes the message in hand and drops the rest: the next owner reads them.
+/// On revocation it finishes the message in hand, releases the claims of the messages it will not
+/// start, and drops them: the next owner reads them.
 final class PartitionWorker: Sendable {
     let partition: KafkaTopicPartition
     /// Messages handed over and not yet done.
@@ -15,6 +16,8 @@ final class PartitionWorker: Sendable {
     /// Whether a failed message is waiting for its next attempt (the partition is paused then).
     let isBackingOff = Atomic<Bool>(false)
     let isRevoked = Atomic<Bool>(false)
+    /// Whether the worker stops as a crash would (``abandon()``): it releases no claim.
+    private let abandoned = Atomic<Bool>(false)
     /// Whether the store refused this worker's fence: another consumer owns the partition.
     let isFenced = Atomic<Bool>(false)
     private let inbox = PartitionInbox()
@@ -53,6 +56,13 @@ final class PartitionWorker: Sendable {
         inbox.finish()
     }
 
+    /// Finishes the message in hand and drops the rest as a crash would: the claims of the messages
+    /// not started stay in progress, for the next owner to find abandoned.
+    func abandon() {
+        abandoned.store(true, ordering: .releasing)
+        revoke()
+    }
+
     /// Waits, blocking the calling thread, until the worker ended or `timeout` passed.
     ///
     /// - Returns: Whether the worker ended.
@@ -63,6 +73,8 @@ final class PartitionWorker: Sendable {
     }
 
     var revoked: Bool { isRevoked.load(ordering: .acquiring) }
+
+    var isAbandoned: Bool { abandoned.load(ordering: .acquiring) }
 
     // MARK: - The task
 
@@ -77,7 +89,7 @@ final class PartitionWorker: Sendable {
                 }
                 try await processor!.process(messages)
             } catch PartitionStop.revoked {
-                continue
+                await recordPending(&processor, context: context)
             } catch PartitionStop.fenced {
                 context.logger.log(
                     .info,
@@ -88,7 +100,29 @@ final class PartitionWorker: Sendable {
                 isRevoked.store(true, ordering: .releasing)
             } catch {
                 context.stop(because: error)
+                await recordPending(&processor, context: context)
             }
+        }
+    }
+
+    /// Records the outcomes that `.perBatch` held back when the worker stops early; best effort.
+    ///
+    /// Those are effects that happened: recorded while the fence still holds, the next owner skips
+    /// them instead of running them again. A worker abandoned as a crash would leaves them.
+    private func recordPending(_ processor: inout PartitionProcessor?, context: RuntimeContext) async {
+        guard !isAbandoned, let unrecorded = processor?.pending.count, unrecorded > 0 else { return }
+        do {
+            try await processor?.flush()
+        } catch {
+            context.logger.log(
+                .info,
+                "outcomes handled before the stop not recorded: the next owner runs those messages again",
+                metadata: [
+                    "kafka.partition": partition.description,
+                    "kafka_once.outcomes": String(unrecorded),
+                    "kafka_once.error": "\(error)",
+                ]
+            )
         }
     }
 }

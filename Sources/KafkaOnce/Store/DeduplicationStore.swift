@@ -35,6 +35,26 @@ public protocol DeduplicationStore: Sendable {
     /// - Throws: ``DeduplicationStoreError/Code/fenced`` when `fence` is stale; nothing is recorded then.
     func finish(_ outcomes: [RecordedOutcome], fence: PartitionFence) async throws
 
+    /// Gives up claims this fence made for messages whose handler never started, so that the
+    /// partition's next owner claims them as new rather than as maybe applied.
+    ///
+    /// Each key whose record is in progress under exactly `fence` (its partition, owner and
+    /// epoch) is deleted, as if it had never been claimed. Every other record stays as it is:
+    /// completed and failed ones, and claims of another partition, owner or epoch. A key without a
+    /// record is ignored. The runtime calls this when a partition is revoked, or the consumer
+    /// stops, in the middle of a claimed batch, with the keys of the messages it had not started.
+    ///
+    /// A store without an implementation of its own gets one that releases nothing; the claims then
+    /// stay in progress, and the next owner applies its ``AbandonedClaimPolicy`` to them.
+    ///
+    /// - Important: Pass only keys whose handler never started. The next owner runs a released
+    ///   key as new, without ``MessageContext/isMaybeApplied``, whatever its policy.
+    /// - Throws: ``DeduplicationStoreError/Code/fenced`` when `fence` is stale, as
+    ///   ``claim(_:fence:leaseDuration:)`` and ``finish(_:fence:)`` do; nothing is released then.
+    ///   Nothing is written under a stale fence, so a store needs no exception to that rule; the
+    ///   new owner already treats such claims by its policy.
+    func release(_ keys: [String], fence: PartitionFence) async throws
+
     /// The record of one key, if there is one.
     func record(for key: String) async throws -> DeduplicationRecord?
 
@@ -59,6 +79,13 @@ public protocol DeduplicationStore: Sendable {
 
     /// Releases connections and files. Calls after this fail.
     func close() async throws
+}
+
+extension DeduplicationStore {
+    /// Releases nothing: a store that does not implement ``release(_:fence:)`` leaves the claims of
+    /// messages whose handler never started in progress, and the partition's next owner treats them
+    /// as maybe applied, by its ``AbandonedClaimPolicy``.
+    public func release(_ keys: [String], fence: PartitionFence) async throws {}
 }
 
 /// A store that can run the handler's own statements in the transaction that records the outcome.

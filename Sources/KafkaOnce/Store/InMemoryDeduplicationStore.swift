@@ -79,6 +79,17 @@ public final class InMemoryDeduplicationStore: DeduplicationStore {
         }
     }
 
+    /// Deletes the keys' records that are in progress under exactly `fence`; see
+    /// ``DeduplicationStore/release(_:fence:)``.
+    ///
+    /// - Throws: ``DeduplicationStoreError/Code/fenced`` when `fence` is stale.
+    public func release(_ keys: [String], fence: PartitionFence) async throws {
+        try forEachShard(of: keys, key: { $0 }, fence: fence) { records, position in
+            records.release(keys[position], fence: fence)
+        } finally: { _ in
+        }
+    }
+
     public func record(for key: String) async throws -> DeduplicationRecord? {
         try ensureOpen()
         return shard(of: key).records.withLock { $0.record(for: key) }

@@ -112,6 +112,18 @@ struct InMemoryRecordTable {
         index[outcome.key] = storage.storeOutcome(outcome, fence: fence, in: number, now: now)
     }
 
+    /// Removes the record of `key` if it is in progress under exactly `fence`: its partition,
+    /// owner and epoch. Any other record stays.
+    ///
+    /// - Returns: Whether it was removed.
+    @discardableResult
+    mutating func release(_ key: String, fence: PartitionFence) -> Bool {
+        guard let number = index[key], storage.isClaim(at: number, under: fence) else { return false }
+        index[key] = nil
+        storage.free(number)
+        return true
+    }
+
     /// Drops the records finished longest ago until at most `capacity` finished records remain.
     mutating func evict(toCapacity capacity: Int) {
         while storage.finishedCount > capacity, let number = storage.takeOldestFinished() {
@@ -268,6 +280,15 @@ extension InMemoryRecordTable {
                 if isCurrent(entry) { return entry.slot }
             }
             return nil
+        }
+
+        /// Whether slot `number` holds a claim in progress under exactly `fence`.
+        func isClaim(at number: Int32, under fence: PartitionFence) -> Bool {
+            let slot = slots[Int(number)]
+            guard !slot.isFree, slot.state == .inProgress, slot.epoch == fence.epoch else { return false }
+            let origin = origins[Int(slot.origin)]
+            return origin.owner == fence.owner && origin.topic == fence.partition.topic
+                && origin.partition == fence.partition.partition
         }
 
         mutating func free(_ number: Int32) {

@@ -26,6 +26,8 @@ struct DiscardingDeduplicationStore: DeduplicationStore {
 
     func finish(_ outcomes: [RecordedOutcome], fence: PartitionFence) async throws {}
 
+    func release(_ keys: [String], fence: PartitionFence) async throws {}
+
     func record(for key: String) async throws -> DeduplicationRecord? { nil }
 
     func forget(_ key: String) async throws -> Bool { false }
