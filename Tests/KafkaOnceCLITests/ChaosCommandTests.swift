@@ -28,12 +28,12 @@ import Testing
 
     @Test(
         .enabled(
-            if: ProcessInfo.processInfo.environment["KAFKA_ONCE_POSTGRES_URL"] != nil,
+            if: PostgresTestDatabase.url != nil,
             "set KAFKA_ONCE_POSTGRES_URL to kill consumer processes that share a PostgreSQL store"
         )
     )
     func killedProcessesSharingAPostgresStoreLoseAndDuplicateNothing() async throws {
-        let url = try #require(ProcessInfo.processInfo.environment["KAFKA_ONCE_POSTGRES_URL"])
+        let url = try #require(PostgresTestDatabase.url)
         let result = try await ToolProcess.run(
             "chaos",
             "--scenario",

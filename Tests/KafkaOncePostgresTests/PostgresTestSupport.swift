@@ -9,7 +9,8 @@ import Testing
 /// Tests share its database: each test writes keys and topics of its own, and the conformance
 /// checks, which need an empty store, each get a schema of their own.
 enum PostgresTestServer {
-    static let url = ProcessInfo.processInfo.environment["KAFKA_ONCE_POSTGRES_URL"]
+    /// An empty value counts as unset.
+    static let url = ProcessInfo.processInfo.environment["KAFKA_ONCE_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
     static let skipReason: Comment = """
         set KAFKA_ONCE_POSTGRES_URL to a PostgreSQL server to run this test, for example the URL printed by \
