@@ -1,4 +1,4 @@
-import Dispatch
+import KafkaOnce
 import Synchronization
 
 #if canImport(Glibc)
@@ -9,14 +9,13 @@ import Darwin
 
 /// SIGINT and SIGTERM as events a task can await, instead of ending the process.
 ///
-/// Signals arrive through Dispatch sources on a serial queue of their own, never on the
-/// cooperative pool. A signal that arrives before anyone awaits it is kept for the next
+/// A thin layer over the library's ``SignalWatcher``: signals arrive on its Dispatch queue, never
+/// on the cooperative pool, and a signal that arrives before anyone awaits it is kept for the next
 /// ``next()``.
 ///
-/// ``start(_:)`` returns only once the sources are armed. A Dispatch signal source is armed
-/// asynchronously after `resume()`, and until then an ignored signal is lost; so a process that
-/// announces it is ready (a parent may signal as soon as it reads the announcement) must start
-/// listening, await the start, then announce:
+/// ``start()`` returns only once the signals are caught, so a process that announces it is ready
+/// (a parent may signal as soon as it reads the announcement) must start listening, await the
+/// start, then announce:
 ///
 /// ```swift
 /// let signals = await SignalListener.start()
@@ -26,11 +25,8 @@ import Darwin
 /// ```
 ///
 /// For work that drains on a signal, ``runCancellingOnSignal(_:)`` cancels the work on the first
-/// signal and ends the process on the second.
-///
-/// - Important: The signals stay caught after ``cancel()``: Dispatch keeps its own handler for
-///   them, so restoring the default action could take them from another watcher in the process.
-///   Cancel the listener when the process is about to end, or keep it for the process's life.
+/// signal and ends the process on the second. Once every listener is cancelled, and no consumer
+/// watches signals, a signal ends the process again.
 final class SignalListener: Sendable {
     /// Signals received but not yet awaited, and the tasks awaiting one, oldest first.
     private struct State {
@@ -38,30 +34,18 @@ final class SignalListener: Sendable {
         var waiters: [(id: Int, continuation: CheckedContinuation<Int32?, Never>)] = []
         var nextWaiterID = 0
         var isCancelled = false
+        var registration: SignalWatcher.Registration?
     }
 
     private let state = Mutex(State())
-    private let sources = Mutex<[ArmedSource]>([])
 
     private init() {}
 
-    /// Starts listening for `signals` and returns once a signal sent from now on is received.
-    static func start(_ signals: [Int32] = [SIGINT, SIGTERM]) async -> SignalListener {
+    /// Starts listening for SIGINT and SIGTERM and returns once a signal sent from now on is received.
+    static func start() async -> SignalListener {
         let listener = SignalListener()
-        let queue = DispatchQueue(label: "kafka-once.signals")
-
-        for number in signals {
-            // Ignored first, so the default action cannot end the process before the source is armed.
-            signal(number, SIG_IGN)
-            let source = ArmedSource(DispatchSource.makeSignalSource(signal: number, queue: queue))
-            source.dispatchSource.setEventHandler { [weak listener] in listener?.deliver(number) }
-            listener.sources.withLock { $0.append(source) }
-
-            await withCheckedContinuation { registered in
-                source.dispatchSource.setRegistrationHandler { registered.resume() }
-                source.dispatchSource.resume()
-            }
-        }
+        let registration = await SignalWatcher.shared.register { [weak listener] in listener?.deliver($0) }
+        listener.state.withLock { $0.registration = registration }
         return listener
     }
 
@@ -96,19 +80,15 @@ final class SignalListener: Sendable {
 
     /// Stops listening and wakes every waiting task with `nil`. Further calls do nothing.
     func cancel() {
-        let sources = sources.withLock { sources in
-            defer { sources = [] }
-            return sources
-        }
-        for source in sources {
-            source.dispatchSource.cancel()
-        }
-
-        let waiters = state.withLock { state in
-            defer { state.waiters = [] }
+        let (registration, waiters) = state.withLock { state in
+            defer {
+                state.registration = nil
+                state.waiters = []
+            }
             state.isCancelled = true
-            return state.waiters
+            return (state.registration, state.waiters)
         }
+        registration?.cancel()
         for waiter in waiters {
             waiter.continuation.resume(returning: nil)
         }
@@ -124,17 +104,6 @@ final class SignalListener: Sendable {
             return state.waiters.removeFirst()
         }
         waiter?.continuation.resume(returning: signal)
-    }
-}
-
-/// A Dispatch signal source, shared between the listener and its queue.
-///
-/// `@unchecked Sendable`: Dispatch sources are thread-safe; the protocol only lacks the annotation.
-private struct ArmedSource: @unchecked Sendable {
-    let dispatchSource: any DispatchSourceSignal
-
-    init(_ dispatchSource: any DispatchSourceSignal) {
-        self.dispatchSource = dispatchSource
     }
 }
 
