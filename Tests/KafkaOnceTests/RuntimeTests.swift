@@ -134,6 +134,7 @@ func id(of message: KafkaMessage) -> String {
         try await runUntil(consumer) { ledger.total == 2 && consumer.metrics.snapshot().deadLettered == 1 }
 
         #expect(ledger.effects == ["ok-1": 1, "ok-2": 1])
+        #expect(consumer.metrics.snapshot().failed == 1)
         let record = try await store.record(for: "\(configuration.consumer.groupID)/id:poison")
         #expect(record?.state == .failed)
         #expect(record?.attempts == 3)
@@ -153,6 +154,30 @@ func id(of message: KafkaMessage) -> String {
         #expect(letter.header("kafka-once-error")?.text?.contains("cannot parse order") == true)
         #expect(letter.header("kafka-once-idempotency-key")?.text == record?.key)
         #expect(letter.header("idempotency-key")?.text == "poison")
+    }
+
+    @Test func aMessageSkippedByTheFailurePolicyIsRecordedFailedAndCounted() async throws {
+        let topic = try TestCluster.uniqueTopic("poison-skip")
+        try await TestCluster.produce(ids: ["ok-1", "poison", "ok-2"], to: topic)
+        let ledger = EffectLedger()
+        let store = InMemoryDeduplicationStore()
+
+        var configuration = runtimeConfiguration(topic: topic)
+        configuration.failurePolicy = .skip
+        let consumer = EffectivelyOnceConsumer(configuration: configuration, store: store) { message, _ in
+            if id(of: message) == "poison" { throw TestFailure("cannot parse order") }
+            ledger.apply(id(of: message))
+        }
+        #expect(try await runUntil(consumer) { ledger.total == 2 && consumer.metrics.snapshot().failed == 1 })
+
+        #expect(ledger.effects == ["ok-1": 1, "ok-2": 1])
+        let metrics = consumer.metrics.snapshot()
+        #expect(metrics.failed == 1)
+        #expect(metrics.deadLettered == 0)
+        #expect(metrics.processed == 2)
+        #expect(consumer.metrics.prometheusText().contains("kafka_once_failed_total 1\n"))
+        let record = try await store.record(for: "\(configuration.consumer.groupID)/id:poison")
+        #expect(record?.state == .failed)
     }
 
     @Test func theSameKeyWithADifferentPayloadIsAConflictNotADuplicate() async throws {

@@ -11,6 +11,7 @@ public final class EffectivelyOnceMetrics: Sendable {
     let duplicatesSkipped = Atomic<Int>(0)
     let conflicts = Atomic<Int>(0)
     let retries = Atomic<Int>(0)
+    let failed = Atomic<Int>(0)
     let deadLettered = Atomic<Int>(0)
     let failedSkipped = Atomic<Int>(0)
     let abandonedClaims = Atomic<Int>(0)
@@ -40,6 +41,9 @@ public final class EffectivelyOnceMetrics: Sendable {
         public var conflicts: Int
         /// Handler attempts after the first.
         public var retries: Int
+        /// Messages whose every handler attempt failed. The failure policy then dead-letters
+        /// them (also counted in ``deadLettered``), skips them, or stops the consumer.
+        public var failed: Int
         /// Messages produced to the dead-letter topic.
         public var deadLettered: Int
         /// Messages skipped because their key was already dead-lettered.
@@ -70,6 +74,7 @@ public final class EffectivelyOnceMetrics: Sendable {
             duplicatesSkipped: duplicatesSkipped.load(ordering: .relaxed),
             conflicts: conflicts.load(ordering: .relaxed),
             retries: retries.load(ordering: .relaxed),
+            failed: failed.load(ordering: .relaxed),
             deadLettered: deadLettered.load(ordering: .relaxed),
             failedSkipped: failedSkipped.load(ordering: .relaxed),
             abandonedClaims: abandonedClaims.load(ordering: .relaxed),
@@ -103,6 +108,7 @@ public final class EffectivelyOnceMetrics: Sendable {
             ),
             ("conflicts_total", "counter", "Keys seen again with a different payload.", snapshot.conflicts),
             ("retries_total", "counter", "Handler attempts after the first.", snapshot.retries),
+            ("failed_total", "counter", "Messages whose every handler attempt failed.", snapshot.failed),
             ("dead_lettered_total", "counter", "Messages produced to the dead-letter topic.", snapshot.deadLettered),
             ("failed_skipped_total", "counter", "Messages skipped as already dead-lettered.", snapshot.failedSkipped),
             ("abandoned_claims_total", "counter", "Claims taken over from a lost owner.", snapshot.abandonedClaims),

@@ -200,6 +200,7 @@ struct PartitionProcessor {
 
     /// Applies the failure policy to a message whose last attempt failed, and records it failed.
     mutating func fail(_ item: PreparedMessage, reason: String, attempts: Int) async throws {
+        metrics.failed.add(1)
         try await applyFailurePolicy(item, reason: reason, attempts: attempts)
         try await handled(item, recording: .failed(reason: reason), attempts: attempts)
     }

@@ -99,6 +99,7 @@ struct RunCommand: Command {
             "duplicates_skipped": .integer(snapshot.duplicatesSkipped),
             "conflicts": .integer(snapshot.conflicts),
             "retries": .integer(snapshot.retries),
+            "failed": .integer(snapshot.failed),
             "dead_lettered": .integer(snapshot.deadLettered),
             "commits": .integer(snapshot.commits),
             "lag": .integer(snapshot.lag),
