@@ -164,8 +164,12 @@ func id(of message: KafkaMessage) -> String {
 
         var configuration = runtimeConfiguration(topic: topic)
         configuration.failurePolicy = .skip
-        let consumer = EffectivelyOnceConsumer(configuration: configuration, store: store) { message, _ in
-            if id(of: message) == "poison" { throw TestFailure("cannot parse order") }
+        let poison = Mutex<(KafkaMessage, String)?>(nil)
+        let consumer = EffectivelyOnceConsumer(configuration: configuration, store: store) { message, context in
+            if id(of: message) == "poison" {
+                poison.withLock { $0 = (message, context.idempotencyKey) }
+                throw TestFailure("cannot parse order")
+            }
             ledger.apply(id(of: message))
         }
         #expect(try await runUntil(consumer) { ledger.total == 2 && consumer.metrics.snapshot().failed == 1 })
@@ -176,7 +180,10 @@ func id(of message: KafkaMessage) -> String {
         #expect(metrics.deadLettered == 0)
         #expect(metrics.processed == 2)
         #expect(consumer.metrics.prometheusText().contains("kafka_once_failed_total 1\n"))
-        let record = try await store.record(for: "\(configuration.consumer.groupID)/id:poison")
+        // The key a tool outside the consumer derives is the one the consumer recorded.
+        let (message, keyInHandler) = try #require(poison.withLock { $0 })
+        #expect(configuration.idempotencyKey(for: message) == keyInHandler)
+        let record = try await store.record(for: configuration.idempotencyKey(for: message))
         #expect(record?.state == .failed)
     }
 

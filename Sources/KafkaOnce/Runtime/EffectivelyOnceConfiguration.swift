@@ -80,6 +80,16 @@ public struct EffectivelyOnceConfiguration: Sendable {
 
     /// The namespace of keys: ``KeyDerivation/namespace`` or the group id.
     var keyNamespace: String { keys.namespace ?? consumer.groupID }
+
+    /// The idempotency key a consumer with this configuration derives for `message`: the one it
+    /// records in the store and passes as ``MessageContext/idempotencyKey``.
+    ///
+    /// Use it outside a consumer to look a message up in the store, as
+    /// `store.record(for: configuration.idempotencyKey(for: message))`, or to forget it before a
+    /// deliberate reprocessing.
+    public func idempotencyKey(for message: KafkaMessage) -> String {
+        keys.key(for: message, namespace: keyNamespace).key
+    }
 }
 
 /// Retries of a failing handler: exponential backoff with jitter. While a message waits, its
