@@ -1,3 +1,5 @@
+import KafkaOnce
+
 /// A statement that a handler ran through a ``PostgresDeduplicationStore`` transaction failed on the server.
 ///
 /// Match ``sqlState`` to react to a particular failure, such as a unique violation:
@@ -32,5 +34,28 @@ public struct PostgresStatementError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         "the statement '\(statement.trimmedLine)' failed: \(message) (SQLSTATE \(sqlState)); "
             + "roll back to a savepoint before running more statements in this transaction"
+    }
+}
+
+extension PostgresStatementError {
+    /// The error of a handler's `statement` that the server refused, or `nil` when `failure` is not
+    /// the server's verdict on the statement (the connection was lost, or libpq failed).
+    init?(_ failure: PostgresFailure, statement: String) {
+        guard let sqlState = failure.sqlState, !failure.isConnectionLost else { return nil }
+        self.init(sqlState: sqlState, message: failure.message, statement: statement)
+    }
+}
+
+extension PostgresStatement {
+    /// A statement of the application's own, with `$1`, `$2`, … placeholders.
+    ///
+    /// - Throws: ``/KafkaOnce/DeduplicationStoreError/Code/invalidArgument`` when the statement or
+    ///   a text parameter holds a NUL character, which PostgreSQL cannot take.
+    init(handlerSQL sql: String, _ parameters: [SQLValue]) throws(DeduplicationStoreError) {
+        try PostgresValidation.text(sql, "the statement '\(sql.prefix(60))'")
+        for case .text(let value) in parameters {
+            try PostgresValidation.text(value, "a text parameter of '\(sql.prefix(60))'")
+        }
+        self.init(sql, parameters.map(\.postgresParameter))
     }
 }

@@ -105,17 +105,12 @@ final class PostgresTransaction: DeduplicationTransaction {
     }
 
     private func run(_ sql: String, _ parameters: [SQLValue]) throws -> PostgresResult {
-        try PostgresValidation.text(sql, "the statement '\(sql.prefix(60))'")
-        for case .text(let value) in parameters {
-            try PostgresValidation.text(value, "a text parameter of '\(sql.prefix(60))'")
-        }
+        let statement = try PostgresStatement(handlerSQL: sql, parameters)
         do {
-            return try send(PostgresStatement(sql, parameters.map(\.postgresParameter)))
+            return try send(statement)
         } catch let failure as PostgresFailure {
-            guard let sqlState = failure.sqlState, !failure.isConnectionLost else {
-                throw storeError(failure, "run '\(String(sql.prefix(60)).trimmedLine)'")
-            }
-            throw PostgresStatementError(sqlState: sqlState, message: failure.message, statement: sql)
+            throw PostgresStatementError(failure, statement: sql)
+                ?? storeError(failure, "run '\(String(sql.prefix(60)).trimmedLine)'")
         }
     }
 

@@ -126,6 +126,22 @@ final class SQLiteConnection {
         return statement
     }
 
+    /// Runs one of the application's statements and returns the number of rows it changed.
+    func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int {
+        try prepared(sql).run(parameters)
+    }
+
+    /// Runs one of the application's queries and returns its rows.
+    func query(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow] {
+        let statement = try prepared(sql)
+        let columns = statement.columnNames
+        var rows: [SQLRow] = []
+        try statement.forEachRow(parameters) { row in
+            rows.append(SQLRow(columns: columns, values: row.values))
+        }
+        return rows
+    }
+
     /// Compiles, runs and discards a statement needed once, such as a schema change.
     func runOnce(_ sql: String) throws {
         try SQLiteStatement(sql: sql, database: handle).run()

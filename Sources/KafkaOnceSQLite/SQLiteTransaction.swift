@@ -166,22 +166,14 @@ final class SQLiteTransaction: DeduplicationTransaction {
     func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int {
         let connection = try openConnection()
         return try connection.describingFailures("running '\(sql)'") {
-            try watchingForEnd(connection) { try connection.prepared(sql).run(parameters) }
+            try watchingForEnd(connection) { try connection.execute(sql, parameters) }
         }
     }
 
     func query(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow] {
         let connection = try openConnection()
         return try connection.describingFailures("running '\(sql)'") {
-            let statement = try connection.prepared(sql)
-            let columns = statement.columnNames
-            var rows: [SQLRow] = []
-            try watchingForEnd(connection) {
-                try statement.forEachRow(parameters) { row in
-                    rows.append(SQLRow(columns: columns, values: row.values))
-                }
-            }
-            return rows
+            try watchingForEnd(connection) { try connection.query(sql, parameters) }
         }
     }
 

@@ -53,20 +53,10 @@ extension Trait where Self == ConditionTrait {
 }
 
 extension PostgresDeduplicationStore {
-    /// Runs one statement in a transaction of a partition made up for the purpose, outside every
-    /// test's own partitions, and returns its rows.
+    /// Runs one statement in a maintenance transaction and returns its rows.
     @discardableResult
     func executeAsAdministrator(_ sql: String, _ parameters: [SQLValue] = []) async throws -> [SQLRow] {
-        let partition = KafkaTopicPartition(topic: "kafka-once-test-admin-\(UUID().uuidString)", partition: 0)
-        let epochs = try await acquire([partition], owner: "test-administrator")
-        let fence = PartitionFence(
-            partition: partition,
-            owner: "test-administrator",
-            epoch: try #require(epochs[partition])
-        )
-        return try await withTransaction(fence: fence) { transaction in
-            try transaction.query(sql, parameters)
-        }
+        try await withMaintenanceTransaction { transaction in try transaction.query(sql, parameters) }
     }
 }
 

@@ -50,7 +50,7 @@ public struct ChargeHandler: Sendable {
     /// Creates the `charges` table in `store`'s file unless it exists. Call it before the
     /// consumer starts.
     public static func prepare(_ store: SQLiteDeduplicationStore) async throws {
-        try await withMaintenanceTransaction(store) { transaction in
+        try await store.withMaintenanceTransaction { transaction in
             try transaction.execute(
                 """
                 CREATE TABLE IF NOT EXISTS charges (
@@ -66,26 +66,11 @@ public struct ChargeHandler: Sendable {
 
     /// How many orders the `charges` table holds.
     public static func chargeCount(in store: SQLiteDeduplicationStore) async throws -> Int {
-        try await withMaintenanceTransaction(store) { transaction in
+        try await store.withMaintenanceTransaction { transaction in
             let rows = try transaction.query("SELECT COUNT(*) AS charges FROM charges", [])
             guard case .integer(let count) = rows.first?["charges"] else { return 0 }
             return Int(count)
         }
-    }
-
-    /// Runs `body` in a store transaction that belongs to no consumer. The store hands out
-    /// transactions only under a partition fence, so this takes the fence of a partition that no
-    /// consumer reads.
-    @discardableResult
-    private static func withMaintenanceTransaction<Value: Sendable>(
-        _ store: SQLiteDeduplicationStore,
-        _ body: @escaping @Sendable (any SQLExecutor) throws -> Value
-    ) async throws -> Value {
-        let partition = KafkaTopicPartition(topic: "order-billing.maintenance", partition: 0)
-        let owner = "order-billing-maintenance"
-        let epochs = try await store.acquire([partition], owner: owner)
-        let fence = PartitionFence(partition: partition, owner: owner, epoch: epochs[partition] ?? 1)
-        return try await store.withTransaction(fence: fence) { transaction in try body(transaction) }
     }
 }
 

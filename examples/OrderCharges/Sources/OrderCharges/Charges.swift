@@ -36,22 +36,3 @@ enum Charges {
         }
     }
 }
-
-extension SQLiteDeduplicationStore {
-    /// Runs `body` in a store transaction that belongs to no consumer: to create the application's
-    /// tables before the consumer starts, and to read them afterwards.
-    ///
-    /// The store hands out transactions only under a partition fence, so this takes the fence of
-    /// a partition that no consumer reads.
-    @discardableResult
-    func withMaintenanceTransaction<Value: Sendable>(
-        _ body: @escaping @Sendable (any SQLExecutor) throws -> Value
-    ) async throws -> Value {
-        let partition = KafkaTopicPartition(topic: "order-charges.maintenance", partition: 0)
-        let owner = "order-charges-maintenance"
-        let epochs = try await acquire([partition], owner: owner)
-        let epoch = epochs[partition] ?? 1
-        let fence = PartitionFence(partition: partition, owner: owner, epoch: epoch)
-        return try await withTransaction(fence: fence) { transaction in try body(transaction) }
-    }
-}
