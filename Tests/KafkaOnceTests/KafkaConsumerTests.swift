@@ -57,6 +57,32 @@ import Testing
         #expect(assignments.withLock { $0 } == 1)
     }
 
+    @Test func aConsumerReleasedWithoutCloseLeavesTheGroupOnAThreadOfItsOwnAndSaysSo() async throws {
+        // Released in the same window as above: destroying the handle on the releasing thread would
+        // block it while the member leaves, and could abort the process (librdkafka#4312).
+        let topic = try TestCluster.uniqueTopic("released")
+        var configuration = KafkaConsumerConfiguration(
+            bootstrapServers: servers,
+            groupID: "released-\(UUID().uuidString.prefix(6))"
+        )
+        configuration.assignor = .cooperativeSticky
+        let records = RecordedLog()
+        var consumer: KafkaConsumer? = try KafkaConsumer(
+            configuration: configuration,
+            logger: KafkaOnceLogger(label: "test", logLevel: .info, handler: records)
+        )
+        try consumer?.subscribe(topics: [topic])
+        _ = try await consumer?.poll(maxMessages: 1, timeout: .milliseconds(200))
+        consumer = nil
+
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !records.messages.contains("left the group"), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(records.messages.first == "consumer released without close(): leaving the group on a thread of its own")
+        #expect(records.messages.contains("left the group"), "logged: \(records.messages)")
+    }
+
     @Test func aNewMemberStartsExactlyAfterTheCommittedOffsets() async throws {
         let topic = try TestCluster.uniqueTopic("commit")
         try await TestCluster.produce(ids: (0..<10).map { "m\($0)" }, to: topic)
@@ -107,5 +133,16 @@ import Testing
         let messages = try await pollUntil(consumer, count: 2)
         try await consumer.close()
         #expect(messages.map(\.isTombstone) == [true, false])
+    }
+}
+
+/// Keeps the messages of the records logged to it, in order.
+private final class RecordedLog: KafkaOnceLogHandler {
+    private let recorded = Mutex<[String]>([])
+
+    var messages: [String] { recorded.withLock { $0 } }
+
+    func log(_ record: KafkaOnceLogRecord) {
+        recorded.withLock { $0.append(record.message) }
     }
 }

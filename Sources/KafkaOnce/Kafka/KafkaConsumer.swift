@@ -294,6 +294,10 @@ public final class KafkaConsumer: Sendable {
     /// 10 s), because destroying it in between aborts the process (confluentinc/librdkafka#4312).
     /// Should the assignment not come in time, its handle is left allocated until the process
     /// exits instead, with a warning.
+    ///
+    /// A consumer released without `close()` leaves its group all the same, on a thread of its
+    /// own, and logs a warning; its rebalance hook is not called then, and the outcome reaches
+    /// only the log. Call `close()` to wait for the group to let go and to see its errors.
     public func close() async throws {
         let wasClosed = isClosed.withLock { closed in
             defer { closed = true }
@@ -303,8 +307,41 @@ public final class KafkaConsumer: Sendable {
 
         defer { worker.stop() }
         fetchWakeup?.stop()
-        try await worker.run { [self, client] in
-            waitForFirstAssignmentIfNeeded()
+        try await worker.run(leavingGroup)
+    }
+
+    deinit {
+        // close() and abandon() mark the consumer closed; anything else still has to leave.
+        guard !isClosed.withLock({ $0 }) else { return }
+        fetchWakeup?.stop()
+        worker.stop()
+        context.logger.log(
+            .warning,
+            "consumer released without close(): leaving the group on a thread of its own",
+            metadata: ["kafka.group.id": configuration.groupID]
+        )
+        // The closure keeps the handle, so librdkafka's blocking destroy runs on this thread, or on
+        // the worker's after its last queued job, never on the thread that released the consumer.
+        let leave = leavingGroup
+        startThread(named: "kafka-once.close") { [context, configuration] in
+            do {
+                try leave()
+                context.logger.log(.info, "left the group", metadata: ["kafka.group.id": configuration.groupID])
+            } catch {
+                context.logger.log(
+                    .warning,
+                    "leaving the group failed",
+                    metadata: ["kafka.group.id": configuration.groupID, "error": "\(error)"]
+                )
+            }
+        }
+    }
+
+    /// The blocking steps of closing, bound to the handle and not to `self`, so that `deinit`
+    /// can run them after the consumer is gone.
+    private var leavingGroup: @Sendable () throws -> Void {
+        { [client, context, configuration, subscribed = isSubscribed.load(ordering: .acquiring)] in
+            Self.waitForFirstAssignmentIfNeeded(client, context, configuration, subscribed: subscribed)
             let err = rd_kafka_consumer_close(client.handle)
             guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
                 throw KafkaError.rdKafka(err, "leaving the group did not finish cleanly")
@@ -312,10 +349,14 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
-    /// Runs on the consumer's thread, before leaving the group (``FirstAssignmentGuard``).
-    private func waitForFirstAssignmentIfNeeded() {
-        let isAssigned = { [context] in context.hasBeenAssigned.load(ordering: .acquiring) }
-        let subscribed = isSubscribed.load(ordering: .acquiring)
+    /// Runs on a thread the consumer owns, before leaving the group (``FirstAssignmentGuard``).
+    private static func waitForFirstAssignmentIfNeeded(
+        _ client: RDKafkaClient,
+        _ context: ConsumerContext,
+        _ configuration: KafkaConsumerConfiguration,
+        subscribed: Bool
+    ) {
+        let isAssigned = { context.hasBeenAssigned.load(ordering: .acquiring) }
         guard FirstAssignmentGuard.isNeeded(configuration, subscribed: subscribed, assigned: isAssigned()) else {
             return
         }
