@@ -12,7 +12,8 @@ struct RunCommand: Command {
         is retried, then dead-lettered (or, without --dead-letter-topic, stops the consumer without committing \
         the message).
         A message's outcome is recorded before the next message of its partition runs, so a crash repeats at \
-        most the one command that was running: pass KAFKA_IDEMPOTENCY_KEY downstream to make that harmless.
+        most the one command that was running: pass KAFKA_IDEMPOTENCY_KEY downstream to make that harmless. \
+        A command outlives a killed kafka-once and still reads its whole payload, never a cut-short one.
         SIGINT or SIGTERM finishes the running commands, records them, commits and leaves the group.
         KAFKA_ONCE_LOG_LEVEL (trace, debug, info, notice, warning, error, critical) sets how much is logged.
         """

@@ -20,8 +20,7 @@ struct ShellHandler: Sendable {
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
         process.environment = ProcessInfo.processInfo.environment.merging(environment(message, context)) { $1 }
-        let input = Pipe()
-        process.standardInput = input
+        process.standardInput = try Self.input(holding: message.value ?? [], of: message)
 
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
@@ -30,16 +29,38 @@ struct ShellHandler: Sendable {
             } catch {
                 process.terminationHandler = nil
                 continuation.resume(throwing: error)
-                return
             }
-            // Write the payload and close the pipe so the command sees the end of its input.
-            let handle = input.fileHandleForWriting
-            try? handle.write(contentsOf: message.value ?? [])
-            try? handle.close()
         }
         guard status == 0 else {
             throw ShellCommandFailure(status: status, command: command)
         }
+    }
+
+    /// The command's standard input: an unlinked temporary file that already holds the whole
+    /// payload when the command starts.
+    ///
+    /// A pipe filled after the start would leave a command whose `kafka-once` is killed meanwhile
+    /// reading a cut-short payload, with nothing to tell it from a short one; a file cannot be cut
+    /// short, and writing it never waits for the command to read.
+    private static func input(holding payload: [UInt8], of message: KafkaMessage) throws -> FileHandle {
+        let directory = FileManager.default.temporaryDirectory
+        var template = Array(directory.appendingPathComponent("kafka-once-payload.XXXXXX").path.utf8CString)
+        let descriptor = mkstemp(&template)
+        guard descriptor >= 0 else {
+            throw ShellInputFailure(message: message, directory: directory, reason: String(cString: strerror(errno)))
+        }
+        unlink(template)
+        let file = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        // Close-on-exec, so that commands started meanwhile for other partitions do not inherit
+        // it; the command it is for still gets it, as its standard input.
+        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        do {
+            try file.write(contentsOf: payload)
+            try file.seek(toOffset: 0)
+        } catch {
+            throw ShellInputFailure(message: message, directory: directory, reason: "\(error)")
+        }
+        return file
     }
 
     private func environment(_ message: KafkaMessage, _ context: MessageContext) -> [String: String] {
@@ -70,4 +91,16 @@ struct ShellCommandFailure: Error, CustomStringConvertible {
     let command: String
 
     var description: String { "the command exited with status \(status): \(command)" }
+}
+
+/// The payload could not be handed to the command; the attempt fails and is retried.
+struct ShellInputFailure: Error, CustomStringConvertible {
+    let message: KafkaMessage
+    let directory: URL
+    let reason: String
+
+    var description: String {
+        "cannot pass the payload of \(message.topic)[\(message.partition)]@\(message.offset) to the command"
+            + " through a temporary file in \(directory.path) (\(reason)); set TMPDIR to a writable directory"
+    }
 }
