@@ -55,17 +55,27 @@ struct PartitionProcessor {
 
     // MARK: - Plain mode
 
-    /// Claims a run in one call, then handles its messages in order.
+    /// Claims a run in one call, then handles its messages in order, renewing the claims of the
+    /// messages not yet started whenever they are half a lease old.
     ///
     /// When the run stops early (the partition is revoked, the consumer stops), the claims of the
     /// messages not yet started are released, so the next owner does not take them for maybe applied.
     mutating func processPlain(_ run: [PreparedMessage], handler: MessageHandler) async throws {
-        let outcomes = try await claim(run)
+        var outcomes = try await claim(run)
+        var claimedAt = ContinuousClock.now
         // The first message not yet started: every message before it is handled or in hand.
         var next = 0
         do {
             while next < run.count {
                 guard !worker.revoked else { throw PartitionStop.revoked }
+                // A long run (slow handlers, a wait for a key another partition holds) can outlive
+                // the leases of its unstarted claims, and another partition may then take one over
+                // and run it. Past half a lease, claim the rest again: that renews what is still ours
+                // and replaces a stale outcome with what the store says now.
+                if ContinuousClock.now - claimedAt >= configuration.leaseDuration / 2 {
+                    outcomes = try await reclaim(run, outcomes, from: next)
+                    claimedAt = ContinuousClock.now
+                }
                 let (item, outcome) = (run[next], outcomes[next])
                 next += 1
                 if context.testHooks.commitsBeforeRecording { publish(item.message.offset) }
@@ -291,6 +301,27 @@ struct PartitionProcessor {
         return try await StoreRetry.run("claim", worker: worker, context: context) {
             try await store.claim(requests, fence: fence, leaseDuration: lease)
         }
+    }
+
+    /// Claims the messages of `run` from `start` on again, for those it holds (acquired or taken
+    /// over), and returns the outcomes to act on: a key still ours keeps its first outcome (a
+    /// claim taken over stays maybe applied); a key another owner took over, or finished, since
+    /// takes the new one (busy, abandoned, completed).
+    func reclaim(_ run: [PreparedMessage], _ outcomes: [ClaimOutcome], from start: Int) async throws -> [ClaimOutcome] {
+        let held = (start..<run.count).filter { index in
+            switch outcomes[index] {
+            case .acquired, .abandoned: true
+            default: false
+            }
+        }
+        guard !held.isEmpty else { return outcomes }
+        let fresh = try await claim(held.map { run[$0] })
+        var result = outcomes
+        for (index, outcome) in zip(held, fresh) {
+            if case .acquired = outcome { continue }
+            result[index] = outcome
+        }
+        return result
     }
 
     /// Claims one key again until its other owner finishes or lets its lease expire.

@@ -19,7 +19,12 @@ public protocol DeduplicationStore: Sendable {
     /// Claims keys for one partition's batch, in order, and says for each what to do.
     ///
     /// New keys, and keys abandoned by an owner that lost its partition or its lease, are marked
-    /// in progress under `fence` until `leaseDuration` from now.
+    /// in progress under `fence` until `leaseDuration` from now. A key already in progress under
+    /// `fence` is claimed again, its lease renewed.
+    ///
+    /// A claim is atomic towards other claims: two partitions claiming overlapping keys at once
+    /// must not each win part of them, or each could wait for a key the other holds until the
+    /// lease expires (a transaction, or one lock over the keys, gives this).
     ///
     /// - Throws: ``DeduplicationStoreError`` with ``DeduplicationStoreError/Code/fenced`` when
     ///   `fence` is stale.

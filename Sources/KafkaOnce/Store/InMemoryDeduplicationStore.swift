@@ -30,6 +30,9 @@ public final class InMemoryDeduplicationStore: DeduplicationStore {
     private let shardCapacity: Int
     private let shards: [Shard]
     private let partitions = Mutex(Partitions())
+    /// Taken by every claim of several keys across shards, so that no two of them interleave
+    /// (``claimAtomically(keyCount:_:)``).
+    private let multiKeyClaims = Mutex(())
 
     /// Creates an empty store that keeps at most `capacity` finished records.
     public init(capacity: Int = 100_000) {
@@ -62,9 +65,11 @@ public final class InMemoryDeduplicationStore: DeduplicationStore {
         let now = Date()
         let leaseExpiry = now.addingTimeInterval(leaseDuration.seconds)
         var outcomes = [ClaimOutcome](repeating: .acquired, count: requests.count)
-        try forEachShard(of: requests, key: \.key, fence: fence) { records, position in
-            outcomes[position] = records.claim(requests[position], fence: fence, leaseExpiry: leaseExpiry, now: now)
-        } finally: { _ in
+        try claimAtomically(keyCount: requests.count) {
+            try forEachShard(of: requests, key: \.key, fence: fence) { records, position in
+                outcomes[position] = records.claim(requests[position], fence: fence, leaseExpiry: leaseExpiry, now: now)
+            } finally: { _ in
+            }
         }
         return outcomes
     }
@@ -164,6 +169,17 @@ public final class InMemoryDeduplicationStore: DeduplicationStore {
     }
 
     // MARK: - Shards and fences
+
+    /// Runs a claim so that no other claim of several keys interleaves with it.
+    ///
+    /// A claim of several keys takes their shards' locks one after another. Two such claims of
+    /// overlapping keys at once could each win part of them; each partition would then wait for a
+    /// key the other holds, unstarted, until its lease expired. Claims of several keys therefore
+    /// take turns. A claim of one key takes one lock and is atomic already.
+    private func claimAtomically(keyCount: Int, _ body: () throws -> Void) throws {
+        guard keyCount > 1, shards.count > 1 else { return try body() }
+        try multiKeyClaims.withLock { _ in try body() }
+    }
 
     /// Runs `body` for each element of `elements`, with the shard of its key locked, then
     /// `finally` once per shard visited before its lock is released; checks `fence` inside each
