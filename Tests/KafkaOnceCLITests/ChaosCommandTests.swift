@@ -46,7 +46,7 @@ import Testing
             timeout: .seconds(240)
         )
         #expect(result.exitCode == 0, "\(result.standardError.suffix(2000))")
-        #expect(try result.jsonObject()["passed"] as? Bool == true)
+        #expect(try result.jsonObject()["passed"] as? Bool == true, "\(result.standardOutput)")
     }
 
     @Test func anUnknownScenarioIsAUsageError() async throws {
