@@ -321,7 +321,7 @@ public final class KafkaConsumer: Sendable {
             metadata: ["kafka.group.id": configuration.groupID]
         )
         // The closure keeps the handle, so librdkafka's blocking destroy runs on this thread, or on
-        // the worker's after its last queued job, never on the thread that released the consumer.
+        // another of the consumer's own threads that still holds it, never on the releasing one.
         let leave = leavingGroup
         startThread(named: "kafka-once.close") { [context, configuration] in
             do {
@@ -329,7 +329,7 @@ public final class KafkaConsumer: Sendable {
                 context.logger.log(.info, "left the group", metadata: ["kafka.group.id": configuration.groupID])
             } catch {
                 context.logger.log(
-                    .warning,
+                    .info,
                     "leaving the group failed",
                     metadata: ["kafka.group.id": configuration.groupID, "error": "\(error)"]
                 )
