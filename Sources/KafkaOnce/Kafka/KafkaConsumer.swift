@@ -1,6 +1,8 @@
 import CRDKafka
 import Synchronization
 
+import class Foundation.Thread
+
 /// A Kafka consumer: subscribe or assign, poll batches, pause, seek and commit.
 ///
 /// Offsets are never committed automatically: call ``commit(_:)``, ``commitAsync(_:)`` or, inside
@@ -295,9 +297,11 @@ public final class KafkaConsumer: Sendable {
     /// Should the assignment not come in time, its handle is left allocated until the process
     /// exits instead, with a warning.
     ///
-    /// A consumer released without `close()` leaves its group all the same, on a thread of its
-    /// own, and logs a warning; its rebalance hook is not called then, and the outcome reaches
-    /// only the log. Call `close()` to wait for the group to let go and to see its errors.
+    /// - Important: A consumer released without `close()` is closed all the same, on a thread of
+    ///   its own, with a warning in the log. Its rebalance hook is no longer called then; the
+    ///   ``KafkaConsumerEvents/error`` and ``KafkaConsumerEvents/commit`` callbacks still are, on
+    ///   that thread, and nothing waits for it: a process that exits first ends it. Call `close()`
+    ///   to wait for the group to let go and to receive its errors.
     public func close() async throws {
         let wasClosed = isClosed.withLock { closed in
             defer { closed = true }
@@ -307,45 +311,55 @@ public final class KafkaConsumer: Sendable {
 
         defer { worker.stop() }
         fetchWakeup?.stop()
-        try await worker.run(leavingGroup)
-    }
-
-    deinit {
-        // close() and abandon() mark the consumer closed; anything else still has to leave.
-        guard !isClosed.withLock({ $0 }) else { return }
-        fetchWakeup?.stop()
-        worker.stop()
-        context.logger.log(
-            .warning,
-            "consumer released without close(): leaving the group on a thread of its own",
-            metadata: ["kafka.group.id": configuration.groupID]
-        )
-        // The closure keeps the handle, so librdkafka's blocking destroy runs on this thread, or on
-        // another of the consumer's own threads that still holds it, never on the releasing one.
-        let leave = leavingGroup
-        startThread(named: "kafka-once.close") { [context, configuration] in
-            do {
-                try leave()
-                context.logger.log(.info, "left the group", metadata: ["kafka.group.id": configuration.groupID])
-            } catch {
-                context.logger.log(
-                    .info,
-                    "leaving the group failed",
-                    metadata: ["kafka.group.id": configuration.groupID, "error": "\(error)"]
-                )
-            }
+        let subscribed = isSubscribed.load(ordering: .acquiring)
+        try await worker.run { [client, context, configuration] in
+            try Self.leave(client, context, configuration, subscribed: subscribed)
         }
     }
 
-    /// The blocking steps of closing, bound to the handle and not to `self`, so that `deinit`
-    /// can run them after the consumer is gone.
-    private var leavingGroup: @Sendable () throws -> Void {
-        { [client, context, configuration, subscribed = isSubscribed.load(ordering: .acquiring)] in
-            Self.waitForFirstAssignmentIfNeeded(client, context, configuration, subscribed: subscribed)
-            let err = rd_kafka_consumer_close(client.handle)
-            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                throw KafkaError.rdKafka(err, "leaving the group did not finish cleanly")
+    deinit {
+        // close() and abandon() mark the consumer closed; anything else still has to be closed.
+        guard !isClosed.withLock({ $0 }) else { return }
+        fetchWakeup?.stop()
+        worker.stop()
+        let group = ["kafka.group.id": configuration.groupID]
+        context.logger.log(
+            .warning,
+            "consumer released without close(): closing it on a thread of its own",
+            metadata: group
+        )
+
+        // The thread takes a reference of its own, outside ARC's view of this object, and keeps it
+        // until it is the last one: librdkafka's blocking destroy then runs there, not here.
+        let handoff = Unmanaged.passRetained(client)
+        let subscribed = isSubscribed.load(ordering: .acquiring)
+        startThread(named: "kafka-once.close") { [context, configuration] in
+            var client = handoff.takeRetainedValue()
+            do {
+                try Self.leave(client, context, configuration, subscribed: subscribed)
+                context.logger.log(.debug, "consumer released without close() is closed", metadata: group)
+            } catch {
+                context.logger.log(
+                    .warning,
+                    "closing a consumer released without close() failed",
+                    metadata: group.merging(["error": "\(error)"]) { first, _ in first }
+                )
             }
+            while !isKnownUniquelyReferenced(&client) { Thread.sleep(forTimeInterval: 0.001) }
+        }
+    }
+
+    /// The blocking steps of closing: the first-assignment guard, then leaving the group.
+    private static func leave(
+        _ client: RDKafkaClient,
+        _ context: ConsumerContext,
+        _ configuration: KafkaConsumerConfiguration,
+        subscribed: Bool
+    ) throws {
+        waitForFirstAssignmentIfNeeded(client, context, configuration, subscribed: subscribed)
+        let err = rd_kafka_consumer_close(client.handle)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError.rdKafka(err, "leaving the group did not finish cleanly")
         }
     }
 
