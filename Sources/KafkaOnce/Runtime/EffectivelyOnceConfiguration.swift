@@ -51,7 +51,10 @@ public struct EffectivelyOnceConfiguration: Sendable {
     /// How often processed offsets are committed asynchronously.
     public var commitInterval: Duration = .seconds(1)
     /// How long an in-progress claim is held before an owner of another partition may take it over.
-    /// Must exceed the slowest handler run, retries included.
+    ///
+    /// A batch's claims are renewed once they are half a lease old, so a message starts with at
+    /// least half a lease left: keep this above twice the slowest handler run, retries and backoff
+    /// included. Default: 120 s.
     public var leaseDuration: Duration = .seconds(120)
     /// How long a revocation or shutdown waits for in-flight messages before abandoning them.
     public var drainTimeout: Duration = .seconds(10)

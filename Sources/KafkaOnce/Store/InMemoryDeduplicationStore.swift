@@ -11,8 +11,9 @@ import struct Foundation.Date
 /// takes about 150 bytes beside its key.
 ///
 /// From a capacity of 8,192 up, records are spread by key over shards (one per 4,096 records of
-/// capacity, at most 16), each behind a lock of its own, so that partitions working at the same
-/// time rarely wait for each other. Each shard keeps an equal share of the capacity and drops its
+/// capacity, at most 16), each behind a lock of its own, so that partitions recording outcomes at
+/// the same time rarely wait for each other; claims of several keys take turns, so that each is
+/// atomic towards the others (``DeduplicationStore/claim(_:fence:leaseDuration:)``). Each shard keeps an equal share of the capacity and drops its
 /// own oldest records, so the dropping order is oldest-first per shard rather than across the
 /// store, and a store whose keys fall unevenly on the shards drops some records a little early.
 public final class InMemoryDeduplicationStore: DeduplicationStore {

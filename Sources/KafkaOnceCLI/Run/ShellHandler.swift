@@ -101,6 +101,7 @@ struct ShellInputFailure: Error, CustomStringConvertible {
 
     var description: String {
         "cannot pass the payload of \(message.topic)[\(message.partition)]@\(message.offset) to the command"
-            + " through a temporary file in \(directory.path) (\(reason)); set TMPDIR to a writable directory"
+            + " through a temporary file in \(directory.path) (\(reason)); check that it is writable and has room,"
+            + " or point TMPDIR elsewhere"
     }
 }
