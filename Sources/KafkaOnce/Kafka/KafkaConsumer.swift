@@ -342,7 +342,7 @@ public final class KafkaConsumer: Sendable {
                 context.logger.log(
                     .warning,
                     "closing a consumer released without close() failed",
-                    metadata: group.merging(["error": "\(error)"]) { first, _ in first }
+                    metadata: ["kafka.group.id": configuration.groupID, "kafka.error": "\(error)"]
                 )
             }
             while !isKnownUniquelyReferenced(&client) { Thread.sleep(forTimeInterval: 0.001) }
